@@ -1,0 +1,218 @@
+/* probe_http: the http kind: fill an easy handle, then judge the answer. */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include "expect.h"
+#include "probe.h"
+#include "timeutil.h"
+
+/* Read the leaf certificate's notAfter while the connection is alive. */
+static void
+grab_cert_expiry(struct probe_run *run)
+{
+	struct curl_tlssessioninfo *ti = NULL;
+	X509 *cert;
+	struct tm tm;
+
+	if (curl_easy_getinfo(run->easy, CURLINFO_TLS_SSL_PTR, &ti) != CURLE_OK ||
+	    ti == NULL || ti->backend != CURLSSLBACKEND_OPENSSL || ti->internals == NULL)
+		return;
+	cert = SSL_get1_peer_certificate((SSL *)ti->internals);
+	if (cert == NULL)
+		return;
+	if (ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm) == 1)
+		run->cert_not_after = (int64_t)timegm(&tm);
+	X509_free(cert);
+}
+
+static size_t
+on_header(char *data, size_t size, size_t n, void *arg)
+{
+	struct probe_run *run = arg;
+	size_t len = size * n;
+
+	if (len >= 5 && memcmp(data, "HTTP/", 5) == 0) {
+		/* a new response (redirect hop or final): start over */
+		buf_reset(&run->headers);
+		if (run->cert_not_after == 0)
+			grab_cert_expiry(run);
+	}
+	if (run->keep_headers)
+		buf_append(&run->headers, data, len);
+	return len;
+}
+
+static size_t
+on_body(char *data, size_t size, size_t n, void *arg)
+{
+	struct probe_run *run = arg;
+	size_t len = size * n, room;
+
+	room = (size_t)run->conf->expect.max_body - (size_t)run->bytes;
+	if (len > room) {
+		/* read at most max_body: keep what fits, then stop the transfer */
+		if (run->keep_body)
+			buf_append(&run->body, data, room);
+		run->bytes += (int64_t)room;
+		run->truncated = true;
+		return 0;
+	}
+	if (run->keep_body)
+		buf_append(&run->body, data, len);
+	run->bytes += (int64_t)len;
+	return len;
+}
+
+#define SETOPT(opt, val) do {						\
+	CURLcode _c = curl_easy_setopt(e, opt, val);			\
+	if (_c != CURLE_OK) {						\
+		snprintf(err, errlen, "%s: %s", #opt, curl_easy_strerror(_c)); \
+		return -1;						\
+	}								\
+} while (0)
+
+int
+probe_http_start(struct probe_run *run, char *err, size_t errlen)
+{
+	const struct check_config *cc = run->conf;
+	CURL *e = run->easy;
+	bool fresh = !cc->reuse_connections;
+
+	SETOPT(CURLOPT_URL, cc->url);
+	SETOPT(CURLOPT_PRIVATE, run);
+	SETOPT(CURLOPT_ERRORBUFFER, run->errbuf);
+	SETOPT(CURLOPT_NOSIGNAL, 1L);
+	SETOPT(CURLOPT_TIMEOUT_MS, (long)cc->timeout_ms);
+	SETOPT(CURLOPT_CONNECTTIMEOUT_MS, (long)cc->timeout_ms);
+	SETOPT(CURLOPT_PROTOCOLS_STR, "http,https");
+	SETOPT(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	SETOPT(CURLOPT_USERAGENT, "vantage-agent/" PACKAGE_VERSION);
+	SETOPT(CURLOPT_WRITEFUNCTION, on_body);
+	SETOPT(CURLOPT_WRITEDATA, run);
+	SETOPT(CURLOPT_HEADERFUNCTION, on_header);
+	SETOPT(CURLOPT_HEADERDATA, run);
+	/* fresh connection per run: DNS, connect and TLS times are real */
+	SETOPT(CURLOPT_FRESH_CONNECT, fresh ? 1L : 0L);
+	SETOPT(CURLOPT_FORBID_REUSE, fresh ? 1L : 0L);
+	SETOPT(CURLOPT_DNS_CACHE_TIMEOUT, fresh ? 0L : 60L);
+	SETOPT(CURLOPT_SSL_SESSIONID_CACHE, fresh ? 0L : 1L);
+	SETOPT(CURLOPT_FOLLOWLOCATION, cc->follow_redirects ? 1L : 0L);
+	SETOPT(CURLOPT_MAXREDIRS, 10L);
+	SETOPT(CURLOPT_IPRESOLVE, cc->ip == CHECK_IP_V4 ? CURL_IPRESOLVE_V4 :
+	    cc->ip == CHECK_IP_V6 ? CURL_IPRESOLVE_V6 : CURL_IPRESOLVE_WHATEVER);
+	SETOPT(CURLOPT_SSL_VERIFYPEER, cc->insecure ? 0L : 1L);
+	SETOPT(CURLOPT_SSL_VERIFYHOST, cc->insecure ? 0L : 2L);
+	for (size_t i = 0; i < cc->nheaders; i++) {
+		struct curl_slist *l = curl_slist_append(run->req_headers, cc->headers[i]);
+		if (l == NULL) {
+			snprintf(err, errlen, "out of memory building headers");
+			return -1;
+		}
+		run->req_headers = l;
+	}
+	if (run->req_headers)
+		SETOPT(CURLOPT_HTTPHEADER, run->req_headers);
+	if (strcmp(cc->method, "HEAD") == 0)
+		SETOPT(CURLOPT_NOBODY, 1L);
+	else if (strcmp(cc->method, "GET") != 0 || cc->body)
+		SETOPT(CURLOPT_CUSTOMREQUEST, cc->method);
+	if (cc->body) {
+		SETOPT(CURLOPT_POSTFIELDSIZE, (long)strlen(cc->body));
+		SETOPT(CURLOPT_POSTFIELDS, cc->body);
+	}
+	return 0;
+}
+
+static int64_t
+info_us(CURL *e, CURLINFO what)
+{
+	curl_off_t v = 0;
+
+	if (curl_easy_getinfo(e, what, &v) != CURLE_OK || v < 0)
+		return 0;
+	return (int64_t)v;
+}
+
+static int64_t
+nonneg(int64_t v)
+{
+	return v > 0 ? v : 0;
+}
+
+/* Split curl's cumulative timers into the phases of the result record. */
+static void
+fill_phases(struct probe_run *run)
+{
+	CURL *e = run->easy;
+	struct result *r = &run->res;
+	int64_t dns = info_us(e, CURLINFO_NAMELOOKUP_TIME_T);
+	int64_t conn = info_us(e, CURLINFO_CONNECT_TIME_T);
+	int64_t app = info_us(e, CURLINFO_APPCONNECT_TIME_T);
+	int64_t pre = info_us(e, CURLINFO_PRETRANSFER_TIME_T);
+	int64_t first = info_us(e, CURLINFO_STARTTRANSFER_TIME_T);
+	int64_t total = info_us(e, CURLINFO_TOTAL_TIME_T);
+	int64_t sent;
+
+	r->dns_us = dns;
+	r->connect_us = conn > 0 ? nonneg(conn - dns) : 0;
+	r->tls_us = app > 0 && conn > 0 ? nonneg(app - conn) : 0;
+	sent = pre > app ? pre : app;
+	if (sent < conn)
+		sent = conn;
+	r->processing_us = first > 0 ? nonneg(first - sent) : 0;
+	r->transfer_us = first > 0 && total > first ? total - first : 0;
+	r->total_us = total;
+}
+
+void
+probe_http_finish(struct probe_run *run, CURLcode code)
+{
+	CURL *e = run->easy;
+	struct result *r = &run->res;
+	struct http_response resp;
+	long status = 0, ver = 0;
+	char *ip = NULL;
+	int64_t own_us = time_mono_us() - run->attempt_start_us;
+
+	fill_phases(run);
+	if (r->total_us == 0 || code == CURLE_OPERATION_TIMEDOUT)
+		r->total_us = own_us;
+	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_getinfo(e, CURLINFO_HTTP_VERSION, &ver);
+	if (curl_easy_getinfo(e, CURLINFO_PRIMARY_IP, &ip) == CURLE_OK && ip)
+		snprintf(r->ip, sizeof(r->ip), "%s", ip);
+	r->status = status;
+	if (status > 0)
+		snprintf(r->http_version, sizeof(r->http_version), "%s",
+		    ver == CURL_HTTP_VERSION_1_0 ? "1.0" :
+		    ver == CURL_HTTP_VERSION_1_1 ? "1.1" :
+		    ver == CURL_HTTP_VERSION_2_0 ? "2" :
+		    ver == CURL_HTTP_VERSION_3 ? "3" : "");
+	r->bytes = run->bytes;
+	r->truncated = run->truncated;
+	r->cert_not_after = run->cert_not_after;
+	r->ok = true;
+	r->error_class = ERRCLASS_NONE;
+	r->error[0] = '\0';
+
+	if (code == CURLE_WRITE_ERROR && run->truncated)
+		code = CURLE_OK;	/* we stopped reading at max_body */
+	if (code != CURLE_OK) {
+		result_fail(r, probe_errclass(code), "%s",
+		    run->errbuf[0] ? run->errbuf : curl_easy_strerror(code));
+		return;
+	}
+	resp.status = status;
+	resp.headers = run->headers.data;
+	resp.headers_len = run->headers.len;
+	resp.body = run->body.data;
+	resp.body_len = run->body.len;
+	resp.total_us = r->total_us;
+	expect_eval(&run->conf->expect, &resp, r);
+}

@@ -1,0 +1,701 @@
+/* sched: one curl multi loop runs every check (after curl's hiperfifo and
+ * multi-poll examples): perform -> info_read -> poll until the next due. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "probe.h"
+#include "sched.h"
+#include "timeutil.h"
+#include "xmalloc.h"
+
+#define FLUSH_EVERY_US		200000	/* store at least this often */
+#define FLUSH_BATCH		512	/* or when this many are waiting */
+#define PENDING_CAP		100000	/* results held while the DB fails */
+#define PRUNE_EVERY_US		(60LL * 1000000)
+#define POOL_KEEP		64	/* idle easy handles kept */
+#define POLL_MAX_MS		1000
+
+const double sched_lateness_bounds[SCHED_LATENESS_BUCKETS] = {
+	0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25,
+	0.5, 1, 2.5, 5, 10
+};
+
+/* ---- the due-time heap ---- */
+
+static void
+heap_swap(struct sched *s, size_t a, size_t b)
+{
+	struct check *t = s->heap[a];
+
+	s->heap[a] = s->heap[b];
+	s->heap[b] = t;
+	s->heap[a]->heap_idx = a;
+	s->heap[b]->heap_idx = b;
+}
+
+static void
+heap_up(struct sched *s, size_t i)
+{
+	while (i > 0 && s->heap[(i - 1) / 2]->due_us > s->heap[i]->due_us) {
+		heap_swap(s, i, (i - 1) / 2);
+		i = (i - 1) / 2;
+	}
+}
+
+static void
+heap_down(struct sched *s, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+
+		if (l < s->nheap && s->heap[l]->due_us < s->heap[m]->due_us)
+			m = l;
+		if (r < s->nheap && s->heap[r]->due_us < s->heap[m]->due_us)
+			m = r;
+		if (m == i)
+			return;
+		heap_swap(s, i, m);
+		i = m;
+	}
+}
+
+static void
+heap_push(struct sched *s, struct check *ck)
+{
+	s->heap[s->nheap] = ck;
+	ck->heap_idx = s->nheap++;
+	heap_up(s, ck->heap_idx);
+}
+
+static struct check *
+heap_pop(struct sched *s)
+{
+	struct check *top = s->heap[0];
+
+	heap_swap(s, 0, --s->nheap);
+	heap_down(s, 0);
+	top->heap_idx = SIZE_MAX;
+	return top;
+}
+
+static void
+heap_remove(struct sched *s, struct check *ck)
+{
+	size_t i = ck->heap_idx;
+
+	if (i == SIZE_MAX)
+		return;
+	heap_swap(s, i, --s->nheap);
+	if (i < s->nheap) {
+		heap_down(s, i);
+		heap_up(s, i);
+	}
+	ck->heap_idx = SIZE_MAX;
+}
+
+/* ---- easy handle pool ---- */
+
+static CURL *
+pool_get(struct sched *s)
+{
+	CURL *e;
+
+	if (s->npool > 0) {
+		e = s->pool[--s->npool];
+		curl_easy_reset(e);
+		return e;
+	}
+	return curl_easy_init();
+}
+
+static void
+pool_put(struct sched *s, CURL *e)
+{
+	if (s->npool < POOL_KEEP)
+		s->pool[s->npool++] = e;
+	else
+		curl_easy_cleanup(e);
+}
+
+/* ---- jitter ---- */
+
+int64_t
+sched_jitter_ms(const char *agent_id, const char *check, int64_t interval_ms)
+{
+	uint64_t h = 1469598103934665603ULL;	/* FNV-1a */
+	const char *parts[2] = { agent_id ? agent_id : "", check };
+
+	for (int p = 0; p < 2; p++) {
+		for (const unsigned char *c = (const unsigned char *)parts[p]; *c; c++) {
+			h ^= *c;
+			h *= 1099511628211ULL;
+		}
+		h ^= '/';
+		h *= 1099511628211ULL;
+	}
+	/* final avalanche so similar names spread evenly */
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	return interval_ms > 0 ? (int64_t)(h % (uint64_t)interval_ms) : 0;
+}
+
+/* ---- checks ---- */
+
+static struct check *
+check_new(const struct check_config *cc)
+{
+	struct check *ck = xcalloc(1, sizeof(*ck));
+
+	ck->conf = cc;
+	ck->heap_idx = SIZE_MAX;
+	ck->st.last_ok = -1;
+	return ck;
+}
+
+static void
+check_free(struct check *ck)
+{
+	if (ck == NULL)
+		return;
+	if (ck->run) {
+		probe_run_clear(ck->run);
+		free(ck->run);
+	}
+	free(ck);
+}
+
+static void
+build_checks(struct sched *s, int64_t now_us, bool jitter)
+{
+	struct agent_config *ac = s->conf;
+
+	s->checks = xcalloc(ac->nchecks + 1, sizeof(*s->checks));
+	s->nchecks = ac->nchecks;
+	s->heap = xcalloc(ac->nchecks + 1, sizeof(*s->heap));
+	s->nheap = 0;
+	for (size_t i = 0; i < ac->nchecks; i++) {
+		struct check *ck = check_new(&ac->checks[i]);
+
+		ck->period_due_us = now_us + (jitter ? sched_jitter_ms(ac->id,
+		    ck->conf->name, ck->conf->interval_ms) * 1000 : 0);
+		ck->due_us = ck->period_due_us;
+		s->checks[i] = ck;
+		heap_push(s, ck);
+	}
+}
+
+struct sched *
+sched_new(struct agent_config *conf, struct outbox *ob, int wake_fd,
+    char *err, size_t errlen)
+{
+	struct sched *s = xcalloc(1, sizeof(*s));
+
+	s->conf = conf;
+	s->ob = ob;
+	s->wake_fd = wake_fd;
+	pthread_mutex_init(&s->mu, NULL);
+	if ((s->multi = curl_multi_init()) == NULL) {
+		snprintf(err, errlen, "curl_multi_init failed");
+		s->conf = NULL;		/* still the caller's on failure */
+		sched_free(s);
+		return NULL;
+	}
+	s->pool = xcalloc(POOL_KEEP, sizeof(*s->pool));
+	s->pending = xcalloc(PENDING_CAP, sizeof(*s->pending));
+	s->started_ms = time_now_ms();
+	s->rows = outbox_rows(ob);
+	s->depth = outbox_depth(ob);
+	return s;
+}
+
+/* ---- storing results ---- */
+
+static void
+flush_pending(struct sched *s)
+{
+	char err[512];
+	size_t n = s->npending;
+
+	if (n == 0)
+		return;
+	s->last_flush_us = time_mono_us();
+	if (outbox_put(s->ob, s->pending, n, err, sizeof(err)) < 0) {
+		pthread_mutex_lock(&s->mu);
+		if (s->store_errors++ % 100 == 0)
+			log_error("storing %zu results failed (will retry): %s", n, err);
+		pthread_mutex_unlock(&s->mu);
+		s->store_failed = true;
+		if (!s->once && !s->stopping)
+			return;		/* keep them and try again */
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (s->on_stored)
+			s->on_stored(s->ctx, s->pending[i]);
+		free(s->pending[i]);
+	}
+	s->npending = 0;
+	pthread_mutex_lock(&s->mu);
+	s->rows = outbox_rows(s->ob);
+	s->depth = outbox_depth(s->ob);
+	pthread_mutex_unlock(&s->mu);
+	/* configs replaced by a reload can go once nothing refers to them */
+	if (s->nretired == 0 && s->nold > 0) {
+		for (size_t i = 0; i < s->nold; i++)
+			agentconf_free(s->old[i]);
+		free(s->old);
+		s->old = NULL;
+		s->nold = 0;
+	}
+}
+
+static void
+prune(struct sched *s)
+{
+	struct outbox_prune_stats st = { 0, 0, 0 };
+	char err[512];
+
+	s->last_prune_us = time_mono_us();
+	if (outbox_prune(s->ob, time_now_ms(), &s->conf->retention, &st,
+	    err, sizeof(err)) < 0) {
+		log_error("outbox retention failed: %s", err);
+		return;
+	}
+	if (st.dropped > 0 || st.capped > 0)
+		log_warn("OUTBOX FULL: removed %lld rows at the retention cap "
+		    "(max_rows %lld), %lld of them never shipped; raise "
+		    "agent.retention or fix shipping", (long long)st.capped,
+		    (long long)s->conf->retention.max_rows, (long long)st.dropped);
+	pthread_mutex_lock(&s->mu);
+	s->expired_total += st.expired;
+	s->dropped_total += st.dropped;
+	s->capped_total += st.capped;
+	s->rows = outbox_rows(s->ob);
+	s->depth = outbox_depth(s->ob);
+	s->oldest_unshipped_ms = outbox_oldest_unshipped_ms(s->ob);
+	pthread_mutex_unlock(&s->mu);
+}
+
+static void
+record_result(struct sched *s, struct check *ck, const struct result *r)
+{
+	struct check_stats *st = &ck->st;
+	int was = st->last_ok;
+
+	pthread_mutex_lock(&s->mu);
+	st->runs++;
+	st->by_class[r->ok ? ERRCLASS_NONE : r->error_class]++;
+	st->last_ok = r->ok;
+	st->last_ts_ms = r->ts_ms;
+	st->last_dns_us = r->dns_us;
+	st->last_connect_us = r->connect_us;
+	st->last_tls_us = r->tls_us;
+	st->last_processing_us = r->processing_us;
+	st->last_transfer_us = r->transfer_us;
+	st->last_total_us = r->total_us;
+	if (r->cert_not_after)
+		st->last_cert_not_after = r->cert_not_after;
+	s->results_total++;
+	pthread_mutex_unlock(&s->mu);
+	/* log state transitions, not every check */
+	if (!s->once && was != r->ok) {
+		if (r->ok)
+			log_info("check %s: up (%lld ms)", r->check,
+			    (long long)(r->total_us / 1000));
+		else
+			log_warn("check %s: down: %s: %s", r->check,
+			    errclass_name(r->error_class), r->error);
+	}
+	if (s->npending == PENDING_CAP) {
+		/* the DB has been failing for a long time: lose the oldest, say so */
+		free(s->pending[0]);
+		memmove(s->pending, s->pending + 1, (PENDING_CAP - 1) * sizeof(*s->pending));
+		s->npending--;
+		pthread_mutex_lock(&s->mu);
+		s->dropped_total++;
+		pthread_mutex_unlock(&s->mu);
+	}
+	s->pending[s->npending] = xmalloc(sizeof(struct result));
+	*s->pending[s->npending++] = *r;
+}
+
+/* The run of ck is over (passed, or out of retries): store and reschedule. */
+static void
+finalize(struct sched *s, struct check *ck, int64_t now_us)
+{
+	struct probe_run *run = ck->run;
+
+	run->res.attempts = run->attempt;
+	record_result(s, ck, &run->res);
+	probe_run_clear(run);
+	free(run);
+	ck->run = NULL;
+	if (ck->retired) {
+		check_free(ck);
+		s->nretired--;
+		return;
+	}
+	if (s->once) {
+		s->once_left--;
+		return;
+	}
+	ck->period_due_us += ck->conf->interval_ms * 1000;
+	while (ck->period_due_us <= now_us) {
+		ck->period_due_us += ck->conf->interval_ms * 1000;
+		ck->st.skipped++;
+	}
+	ck->due_us = ck->period_due_us;
+	heap_push(s, ck);
+}
+
+static void
+note_lateness(struct sched *s, int64_t late_us)
+{
+	double late = (double)(late_us > 0 ? late_us : 0) / 1e6;
+	int b = 0;
+
+	while (b < SCHED_LATENESS_BUCKETS && late > sched_lateness_bounds[b])
+		b++;
+	pthread_mutex_lock(&s->mu);
+	s->late_counts[b]++;
+	s->late_sum += late;
+	s->late_n++;
+	pthread_mutex_unlock(&s->mu);
+}
+
+static void
+start_attempt(struct sched *s, struct check *ck, int64_t now_us)
+{
+	struct probe_run *run = ck->run;
+	char err[256];
+	CURLMcode mc;
+
+	if (run == NULL) {
+		run = ck->run = xmalloc(sizeof(*run));
+		probe_run_init(run, ck->conf);
+		run->owner = ck;
+		run->res.check = ck->conf->name;
+		run->res.kind = ck->conf->kind;
+		run->res.service = ck->conf->service;
+		run->res.layer = ck->conf->layer;
+		run->res.provider = ck->conf->provider;
+		run->res.url = ck->conf->url;
+		run->res.agent = s->conf->id;
+		run->res.region = s->conf->region;
+		if (!s->once)
+			note_lateness(s, now_us - ck->period_due_us);
+	}
+	run->attempt++;
+	probe_run_reset_attempt(run);
+	run->attempt_start_us = time_mono_us();
+	run->res.ts_ms = time_now_ms();
+	run->easy = pool_get(s);
+	if (run->easy == NULL) {
+		result_fail(&run->res, ERRCLASS_INTERNAL, "curl_easy_init failed");
+		finalize(s, ck, now_us);
+		return;
+	}
+	if (run->kind == NULL || run->kind->start(run, err, sizeof(err)) < 0) {
+		result_fail(&run->res, ERRCLASS_INTERNAL, "cannot start %s check: %s",
+		    ck->conf->kind, run->kind ? err : "unknown kind");
+		pool_put(s, run->easy);
+		run->easy = NULL;
+		finalize(s, ck, now_us);
+		return;
+	}
+	if ((mc = curl_multi_add_handle(s->multi, run->easy)) != CURLM_OK) {
+		result_fail(&run->res, ERRCLASS_INTERNAL, "curl_multi_add_handle: %s",
+		    curl_multi_strerror(mc));
+		pool_put(s, run->easy);
+		run->easy = NULL;
+		finalize(s, ck, now_us);
+		return;
+	}
+	s->inflight++;
+}
+
+static void
+finish_attempt(struct sched *s, CURL *e, CURLcode code)
+{
+	struct probe_run *run = NULL;
+	struct check *ck;
+	int64_t now_us;
+
+	curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&run);
+	run->kind->finish(run, code);
+	curl_multi_remove_handle(s->multi, e);
+	pool_put(s, e);
+	run->easy = NULL;
+	s->inflight--;
+	ck = run->owner;
+	now_us = time_mono_us();
+	if (!run->res.ok && run->attempt <= ck->conf->retries && !s->stopping &&
+	    !ck->retired) {
+		ck->due_us = now_us + ck->conf->retry_delay_ms * 1000;
+		heap_push(s, ck);
+		return;
+	}
+	finalize(s, ck, now_us);
+}
+
+static void
+start_due(struct sched *s, int64_t now_us)
+{
+	while (s->nheap > 0 && s->heap[0]->due_us <= now_us &&
+	    s->inflight < s->conf->max_inflight)
+		start_attempt(s, heap_pop(s), now_us);
+}
+
+static void
+read_done(struct sched *s)
+{
+	CURLMsg *m;
+	int left;
+
+	while ((m = curl_multi_info_read(s->multi, &left)) != NULL)
+		if (m->msg == CURLMSG_DONE)
+			finish_attempt(s, m->easy_handle, m->data.result);
+}
+
+/* Sleep in curl_multi_poll until a transfer needs us, a check is due, or a
+ * signal arrives on wake_fd. */
+static void
+wait_events(struct sched *s, int64_t now_us)
+{
+	struct curl_waitfd wfd = { s->wake_fd, CURL_WAIT_POLLIN, 0 };
+	long curl_ms = -1;
+	int64_t ms = POLL_MAX_MS;
+	CURLMcode mc;
+
+	if (s->nheap > 0 && s->inflight < s->conf->max_inflight) {
+		int64_t due = (s->heap[0]->due_us - now_us + 999) / 1000;
+		if (due < ms)
+			ms = due > 0 ? due : 0;
+	}
+	if (s->npending > 0 && ms > FLUSH_EVERY_US / 1000)
+		ms = FLUSH_EVERY_US / 1000;
+	if (curl_multi_timeout(s->multi, &curl_ms) == CURLM_OK && curl_ms >= 0 &&
+	    curl_ms < ms)
+		ms = curl_ms;
+	mc = curl_multi_poll(s->multi, s->wake_fd >= 0 ? &wfd : NULL,
+	    s->wake_fd >= 0 ? 1 : 0, (int)ms, NULL);
+	if (mc != CURLM_OK)
+		log_error("curl_multi_poll: %s", curl_multi_strerror(mc));
+	if (s->wake_fd >= 0 && (wfd.revents & CURL_WAIT_POLLIN)) {
+		char drain[64];
+		while (read(s->wake_fd, drain, sizeof(drain)) > 0)
+			;
+	}
+}
+
+static void
+loop_once(struct sched *s)
+{
+	int64_t now_us = time_mono_us();
+	int running = 0;
+	CURLMcode mc;
+
+	if (!s->stopping)
+		start_due(s, now_us);
+	if ((mc = curl_multi_perform(s->multi, &running)) != CURLM_OK)
+		log_error("curl_multi_perform: %s", curl_multi_strerror(mc));
+	read_done(s);
+	now_us = time_mono_us();
+	if (s->npending >= FLUSH_BATCH ||
+	    (s->npending > 0 && now_us - s->last_flush_us >= FLUSH_EVERY_US))
+		flush_pending(s);
+	pthread_mutex_lock(&s->mu);
+	s->last_loop_ms = time_now_ms();
+	pthread_mutex_unlock(&s->mu);
+}
+
+int
+sched_run_once(struct sched *s)
+{
+	s->once = true;
+	build_checks(s, time_mono_us(), false);
+	s->once_left = s->nchecks;
+	while (s->once_left > 0) {
+		loop_once(s);
+		if (s->once_left > 0)
+			wait_events(s, time_mono_us());
+	}
+	flush_pending(s);
+	return s->store_failed ? -1 : 0;
+}
+
+/* Stop: no new starts; a run waiting for its retry ends with its last
+ * failed attempt. */
+static void
+begin_stop(struct sched *s)
+{
+	int64_t now_us = time_mono_us();
+
+	s->stopping = true;
+	for (size_t i = 0; i < s->nchecks; i++) {
+		struct check *ck = s->checks[i];
+		if (ck->run != NULL && ck->run->easy == NULL) {
+			heap_remove(s, ck);
+			finalize(s, ck, now_us);
+		}
+	}
+	log_info("stopping: waiting for %d checks in flight", s->inflight);
+}
+
+int
+sched_run(struct sched *s, const struct sched_hooks *hooks)
+{
+	build_checks(s, time_mono_us(), true);
+	prune(s);
+	log_info("running %zu checks (max %lld in flight)", s->nchecks,
+	    (long long)s->conf->max_inflight);
+	for (;;) {
+		if (*hooks->stop && !s->stopping)
+			begin_stop(s);
+		if (s->stopping && s->inflight == 0)
+			break;
+		if (*hooks->reload && !s->stopping) {
+			struct agent_config *nc;
+
+			*hooks->reload = 0;
+			log_info("SIGHUP: reloading the config");
+			if ((nc = hooks->load(hooks->ctx)) == NULL) {
+				pthread_mutex_lock(&s->mu);
+				s->reloads_failed++;
+				pthread_mutex_unlock(&s->mu);
+				log_error("reload refused: the new config has errors "
+				    "(above); still running the old one");
+			} else
+				sched_reload(s, nc);
+		}
+		loop_once(s);
+		if (!s->stopping && time_mono_us() - s->last_prune_us >= PRUNE_EVERY_US)
+			prune(s);
+		if (!(s->stopping && s->inflight == 0))
+			wait_events(s, time_mono_us());
+	}
+	flush_pending(s);
+	log_info("stopped: %lld results stored in all", (long long)s->results_total);
+	return 0;
+}
+
+static int
+cmp_check_name(const void *a, const void *b)
+{
+	const struct check *x = *(struct check *const *)a;
+	const struct check *y = *(struct check *const *)b;
+
+	return strcmp(x->conf->name, y->conf->name);
+}
+
+void
+sched_reload(struct sched *s, struct agent_config *nc)
+{
+	struct agent_config *oc = s->conf;
+	struct check **old = s->checks, **byname;
+	size_t nold = s->nchecks, kept = 0, changed = 0;
+	int64_t now_us = time_mono_us();
+	bool old_in_use = false;
+
+	flush_pending(s);	/* pending results point into the old config */
+	if (strcmp(oc->id, nc->id) != 0 || strcmp(oc->db, nc->db) != 0 ||
+	    (oc->listen == NULL) != (nc->listen == NULL) ||
+	    (oc->listen && strcmp(oc->listen, nc->listen) != 0))
+		log_warn("reload: changes to agent.id, agent.db and agent.listen "
+		    "take effect at the next restart");
+	byname = xcalloc(nold + 1, sizeof(*byname));
+	memcpy(byname, old, nold * sizeof(*byname));
+	qsort(byname, nold, sizeof(*byname), cmp_check_name);
+
+	pthread_mutex_lock(&s->mu);
+	s->conf = nc;
+	s->checks = xcalloc(nc->nchecks + 1, sizeof(*s->checks));
+	s->nchecks = nc->nchecks;
+	free(s->heap);
+	s->heap = xcalloc(nc->nchecks + 1, sizeof(*s->heap));
+	s->nheap = 0;
+	for (size_t i = 0; i < nc->nchecks; i++) {
+		struct check *ck = check_new(&nc->checks[i]);
+		struct check key = { .conf = ck->conf }, *kp = &key, **hit;
+
+		hit = bsearch(&kp, byname, nold, sizeof(*byname), cmp_check_name);
+		if (hit && strcmp((*hit)->conf->fingerprint, ck->conf->fingerprint) == 0) {
+			/* same check: keep its schedule and counters */
+			ck->st = (*hit)->st;
+			ck->period_due_us = (*hit)->period_due_us;
+			kept++;
+		} else {
+			ck->period_due_us = now_us + sched_jitter_ms(nc->id,
+			    ck->conf->name, ck->conf->interval_ms) * 1000;
+			changed++;
+		}
+		ck->due_us = ck->period_due_us;
+		s->checks[i] = ck;
+		heap_push(s, ck);
+	}
+	pthread_mutex_unlock(&s->mu);
+	for (size_t i = 0; i < nold; i++) {
+		struct check *ck = old[i];
+
+		if (ck->run == NULL) {
+			check_free(ck);
+			continue;
+		}
+		/* its results refer to the old config: keep that until stored */
+		ck->retired = true;
+		s->nretired++;
+		old_in_use = true;
+		if (ck->run->easy == NULL)	/* waiting to retry: record it now */
+			finalize(s, ck, now_us);
+		/* else in flight: finishes with the old config, then is freed */
+	}
+	free(old);
+	free(byname);
+	if (old_in_use) {
+		s->old = xreallocarray(s->old, s->nold + 1, sizeof(*s->old));
+		s->old[s->nold++] = oc;
+	} else
+		agentconf_free(oc);
+	pthread_mutex_lock(&s->mu);
+	s->reloads_ok++;
+	pthread_mutex_unlock(&s->mu);
+	log_info("reloaded: %zu checks (%zu unchanged, %zu new or changed, "
+	    "%zu removed)", nc->nchecks, kept, changed, nold - kept);
+}
+
+void
+sched_free(struct sched *s)
+{
+	if (s == NULL)
+		return;
+	for (size_t i = 0; i < s->nchecks; i++) {
+		struct check *ck = s->checks[i];
+		if (ck->run && ck->run->easy) {
+			curl_multi_remove_handle(s->multi, ck->run->easy);
+			curl_easy_cleanup(ck->run->easy);
+		}
+		check_free(ck);
+	}
+	free(s->checks);
+	free(s->heap);
+	for (size_t i = 0; i < s->npool; i++)
+		curl_easy_cleanup(s->pool[i]);
+	free(s->pool);
+	for (size_t i = 0; i < s->npending; i++)
+		free(s->pending[i]);
+	free(s->pending);
+	if (s->multi)
+		curl_multi_cleanup(s->multi);
+	for (size_t i = 0; i < s->nold; i++)
+		agentconf_free(s->old[i]);
+	free(s->old);
+	agentconf_free(s->conf);
+	pthread_mutex_destroy(&s->mu);
+	free(s);
+}

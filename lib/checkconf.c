@@ -1,0 +1,542 @@
+/* checkconf: parse and validate check definitions. */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "checkconf.h"
+#include "conf.h"
+#include "xmalloc.h"
+
+const char *const checkconf_layers[] = {
+	"front_door", "edge", "central", "other", NULL
+};
+
+static const char *const ip_names[] = { "any", "v4", "v6", NULL };
+
+/* Keys every kind shares. */
+#define COMMON_KEYS "name", "kind", "service", "layer", "provider", \
+	"interval", "timeout", "retries", "retry_delay"
+
+/* One entry per probe kind: the keys it accepts and its parser. The agent
+ * has the matching runner table (agent/probe.c). */
+struct checkconf_kind {
+	const char		*name;
+	const char *const	*keys;
+	int	(*parse)(struct confctx *, const char *, json_t *, struct check_config *);
+};
+
+static int http_parse(struct confctx *, const char *, json_t *, struct check_config *);
+
+static const char *const http_keys[] = {
+	COMMON_KEYS, "url", "method", "headers", "body", "follow_redirects",
+	"ip", "insecure", "reuse_connections", "expect", NULL
+};
+
+static const struct checkconf_kind checkconf_kinds[] = {
+	{ "http", http_keys, http_parse },
+};
+
+#define NKINDS (sizeof(checkconf_kinds) / sizeof(checkconf_kinds[0]))
+
+void
+checkconf_defaults_init(struct check_defaults *d)
+{
+	d->interval_ms = CHECK_DEFAULT_INTERVAL_MS;
+	d->timeout_ms = CHECK_DEFAULT_TIMEOUT_MS;
+	d->retries = 0;
+}
+
+int
+checkconf_parse_defaults(struct confctx *c, const char *path, json_t *obj,
+    struct check_defaults *d)
+{
+	static const char *const keys[] = { "interval", "timeout", "retries", NULL };
+	size_t before = c->nerrs;
+	int64_t retries = d->retries;
+
+	if (conf_object(c, path, obj) == NULL)
+		return -1;
+	conf_only_keys(c, path, obj, keys);
+	conf_get_duration(c, path, obj, "interval", 100, 86400000, &d->interval_ms);
+	conf_get_duration(c, path, obj, "timeout", 10, 3600000, &d->timeout_ms);
+	conf_get_int(c, path, obj, "retries", 0, CHECK_MAX_RETRIES, &retries);
+	d->retries = (int)retries;
+	return c->nerrs == before ? 0 : -1;
+}
+
+int
+checkconf_parse_status(json_t *v, struct status_range *out)
+{
+	if (json_is_integer(v)) {
+		json_int_t n = json_integer_value(v);
+		if (n < 100 || n > 599)
+			return -1;
+		out->lo = out->hi = (int)n;
+		return 0;
+	}
+	if (json_is_string(v)) {
+		const char *s = json_string_value(v);
+		char *end;
+		long lo, hi;
+
+		if (!isdigit((unsigned char)s[0]))
+			return -1;
+		lo = strtol(s, &end, 10);
+		if (*end == '\0')
+			hi = lo;
+		else if (*end == '-' && isdigit((unsigned char)end[1])) {
+			hi = strtol(end + 1, &end, 10);
+			if (*end != '\0')
+				return -1;
+		} else
+			return -1;
+		if (lo < 100 || hi > 599 || lo > hi)
+			return -1;
+		out->lo = (int)lo;
+		out->hi = (int)hi;
+		return 0;
+	}
+	return -1;
+}
+
+bool
+checkconf_status_ok(const struct http_expect *e, long status)
+{
+	for (size_t i = 0; i < e->nstatus; i++)
+		if (status >= e->status[i].lo && status <= e->status[i].hi)
+			return true;
+	return false;
+}
+
+static int
+compile_regex(struct confctx *c, const char *path, const char *src, regex_t *re)
+{
+	char msg[256];
+	int rc = regcomp(re, src, REG_EXTENDED | REG_NOSUB);
+
+	if (rc != 0) {
+		regerror(rc, re, msg, sizeof(msg));
+		conf_error(c, path, "bad regular expression \"%s\": %s", src, msg);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+parse_expect_status(struct confctx *c, const char *path, json_t *v,
+    struct http_expect *e)
+{
+	char p[CONF_PATH_MAX];
+	size_t i;
+	json_t *item;
+
+	if (json_is_integer(v) || json_is_string(v)) {
+		e->status = xcalloc(1, sizeof(*e->status));
+		if (checkconf_parse_status(v, &e->status[0]) < 0)
+			conf_error(c, path, "must be a status code (100-599) or a range "
+			    "such as \"200-299\"");
+		else
+			e->nstatus = 1;
+		return;
+	}
+	if (!json_is_array(v) || json_array_size(v) == 0) {
+		conf_error(c, path, "must be a non-empty list of codes or ranges, "
+		    "e.g. [200, \"300-399\"]");
+		return;
+	}
+	e->status = xcalloc(json_array_size(v), sizeof(*e->status));
+	json_array_foreach(v, i, item) {
+		if (checkconf_parse_status(item, &e->status[e->nstatus]) < 0)
+			conf_error(c, conf_path_idx(p, path, i), "must be a status code "
+			    "(100-599) or a range such as \"200-299\"");
+		else
+			e->nstatus++;
+	}
+}
+
+static void
+parse_expect_headers(struct confctx *c, const char *path, json_t *v,
+    struct http_expect *e)
+{
+	static const char *const keys[] = { "present", "equals", "regex", NULL };
+	const char *name;
+	json_t *spec;
+
+	if (conf_object(c, path, v) == NULL)
+		return;
+	e->headers = xcalloc(json_object_size(v) + 1, sizeof(*e->headers));
+	json_object_foreach(v, name, spec) {
+		struct header_expect *h = &e->headers[e->nheaders];
+		char p[CONF_PATH_MAX];
+		json_t *x;
+
+		conf_path(p, path, name);
+		if (conf_object(c, p, spec) == NULL)
+			continue;
+		conf_only_keys(c, p, spec, keys);
+		if (json_object_size(spec) != 1) {
+			conf_error(c, p, "needs exactly one of \"present\", \"equals\", \"regex\"");
+			continue;
+		}
+		if ((x = json_object_get(spec, "present")) != NULL) {
+			bool present = true;
+			if (conf_get_bool(c, p, spec, "present", &present) < 0)
+				continue;
+			h->op = present ? HEADER_PRESENT : HEADER_ABSENT;
+		} else if ((x = json_object_get(spec, "equals")) != NULL) {
+			if (conf_get_string(c, p, spec, "equals", false, &h->value) < 0)
+				continue;
+			h->op = HEADER_EQUALS;
+		} else if ((x = json_object_get(spec, "regex")) != NULL) {
+			char rp[CONF_PATH_MAX];
+			if (conf_get_string(c, p, spec, "regex", true, &h->value) < 0)
+				continue;
+			if (compile_regex(c, conf_path(rp, p, "regex"), h->value, &h->re) < 0) {
+				free(h->value);
+				h->value = NULL;
+				continue;
+			}
+			h->op = HEADER_REGEX;
+		} else
+			continue;
+		h->name = xstrdup(name);
+		e->nheaders++;
+	}
+}
+
+static void
+parse_expect(struct confctx *c, const char *path, json_t *v, struct check_config *cc)
+{
+	static const char *const keys[] = {
+		"status", "body_contains", "body_regex", "json", "headers",
+		"max_latency", "max_body", NULL
+	};
+	struct http_expect *e = &cc->expect;
+	char p[CONF_PATH_MAX];
+	json_t *x;
+
+	if (v == NULL || conf_object(c, path, v) == NULL)
+		goto defaults;
+	conf_only_keys(c, path, v, keys);
+	if ((x = json_object_get(v, "status")) != NULL)
+		parse_expect_status(c, conf_path(p, path, "status"), x, e);
+	conf_get_string(c, path, v, "body_contains", false, &e->body_contains);
+	if (conf_get_string(c, path, v, "body_regex", false, &e->body_regex) == 0 &&
+	    e->body_regex != NULL &&
+	    compile_regex(c, conf_path(p, path, "body_regex"), e->body_regex,
+	    &e->body_re) < 0) {
+		free(e->body_regex);
+		e->body_regex = NULL;
+	}
+	if ((x = json_object_get(v, "json")) != NULL &&
+	    conf_object(c, conf_path(p, path, "json"), x) != NULL) {
+		const char *k;
+		json_t *want;
+
+		e->json = xcalloc(json_object_size(x) + 1, sizeof(*e->json));
+		json_object_foreach(x, k, want) {
+			char jp[CONF_PATH_MAX];
+			if (k[0] == '\0' || k[0] == '.' || k[strlen(k) - 1] == '.' ||
+			    strstr(k, "..") != NULL) {
+				conf_error(c, conf_path(jp, p, k), "bad JSON path (use dotted "
+				    "names such as \"checks.db\")");
+				continue;
+			}
+			e->json[e->njson].path = xstrdup(k);
+			e->json[e->njson].value = json_incref(want);
+			e->njson++;
+		}
+	}
+	if ((x = json_object_get(v, "headers")) != NULL)
+		parse_expect_headers(c, conf_path(p, path, "headers"), x, e);
+	conf_get_duration(c, path, v, "max_latency", 1, 3600000, &e->max_latency_ms);
+	conf_get_int(c, path, v, "max_body", 0, 1024LL * 1024 * 1024, &e->max_body);
+defaults:
+	if (e->nstatus == 0) {
+		free(e->status);
+		e->status = xcalloc(1, sizeof(*e->status));
+		e->status[0].lo = 200;
+		e->status[0].hi = 299;
+		e->nstatus = 1;
+	}
+}
+
+static bool
+valid_method(const char *m)
+{
+	if (*m == '\0' || strlen(m) > 16)
+		return false;
+	for (; *m; m++)
+		if (!isupper((unsigned char)*m))
+			return false;
+	return true;
+}
+
+static void
+check_url(struct confctx *c, const char *path, const char *url)
+{
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL;
+	CURLUcode uc;
+
+	if (u == NULL) {
+		conf_error(c, path, "out of memory");
+		return;
+	}
+	uc = curl_url_set(u, CURLUPART_URL, url, 0);
+	if (uc != CURLUE_OK)
+		conf_error(c, path, "bad URL \"%s\": %s", url, curl_url_strerror(uc));
+	else if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0))
+		conf_error(c, path, "bad URL \"%s\": scheme must be http or https", url);
+	else if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || !*host)
+		conf_error(c, path, "bad URL \"%s\": no host", url);
+	curl_free(scheme);
+	curl_free(host);
+	curl_url_cleanup(u);
+}
+
+static int
+http_parse(struct confctx *c, const char *path, json_t *o, struct check_config *cc)
+{
+	char p[CONF_PATH_MAX];
+	json_t *h;
+	int ip = CHECK_IP_ANY;
+
+	if (conf_get_string(c, path, o, "url", true, &cc->url) == 0 && cc->url)
+		check_url(c, conf_path(p, path, "url"), cc->url);
+	cc->method = xstrdup("GET");
+	if (conf_get_string(c, path, o, "method", false, &cc->method) == 0 &&
+	    !valid_method(cc->method))
+		conf_error(c, conf_path(p, path, "method"),
+		    "must be an upper-case HTTP method such as GET or HEAD");
+	conf_get_string(c, path, o, "body", false, &cc->body);
+	if ((h = json_object_get(o, "headers")) != NULL &&
+	    conf_object(c, conf_path(p, path, "headers"), h) != NULL) {
+		const char *k;
+		json_t *v;
+
+		cc->headers = xcalloc(json_object_size(h) + 1, sizeof(char *));
+		json_object_foreach(h, k, v) {
+			char hp[CONF_PATH_MAX];
+			conf_path(hp, p, k);
+			if (!json_is_string(v))
+				conf_error(c, hp, "must be a string");
+			else if (*k == '\0' || strpbrk(k, ": \r\n") != NULL ||
+			    strpbrk(json_string_value(v), "\r\n") != NULL)
+				conf_error(c, hp, "header names and values must not "
+				    "contain line breaks (names: no colon or space)");
+			else
+				cc->headers[cc->nheaders++] =
+				    xasprintf("%s: %s", k, json_string_value(v));
+		}
+	}
+	conf_get_bool(c, path, o, "follow_redirects", &cc->follow_redirects);
+	conf_get_bool(c, path, o, "insecure", &cc->insecure);
+	conf_get_bool(c, path, o, "reuse_connections", &cc->reuse_connections);
+	if (conf_get_enum(c, path, o, "ip", ip_names, &ip) == 0)
+		cc->ip = (enum check_ip)ip;
+	cc->expect.max_body = CHECK_DEFAULT_MAX_BODY;
+	parse_expect(c, conf_path(p, path, "expect"), json_object_get(o, "expect"), cc);
+	return 0;
+}
+
+static bool
+valid_name(const char *s)
+{
+	if (*s == '\0' || strlen(s) > 128)
+		return false;
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == '"' || *s == '\\')
+			return false;
+	return true;
+}
+
+static void
+parse_one(struct confctx *c, const char *path, json_t *o,
+    const struct check_defaults *d, const char *const *extra_keys,
+    struct check_config *cc)
+{
+	const struct checkconf_kind *k = NULL;
+	const char *keys[64];
+	size_t nk = 0;
+	int layer = 3;
+	int64_t retries;
+	char p[CONF_PATH_MAX];
+	json_t *copy;
+
+	cc->interval_ms = d->interval_ms;
+	cc->timeout_ms = d->timeout_ms;
+	cc->retries = d->retries;
+	cc->retry_delay_ms = CHECK_DEFAULT_RETRY_DELAY_MS;
+	if (conf_get_string(c, path, o, "name", true, &cc->name) == 0 && cc->name &&
+	    !valid_name(cc->name))
+		conf_error(c, conf_path(p, path, "name"), "must be 1-128 printable "
+		    "characters without quotes or backslashes");
+	cc->kind = xstrdup("http");
+	conf_get_string(c, path, o, "kind", false, &cc->kind);
+	for (size_t i = 0; i < NKINDS; i++)
+		if (strcmp(checkconf_kinds[i].name, cc->kind) == 0)
+			k = &checkconf_kinds[i];
+	if (k == NULL) {
+		conf_error(c, conf_path(p, path, "kind"), "unknown kind \"%s\" "
+		    "(this version knows: http)", cc->kind);
+		return;
+	}
+	for (size_t i = 0; k->keys[i] && nk < 48; i++)
+		keys[nk++] = k->keys[i];
+	for (size_t i = 0; extra_keys && extra_keys[i] && nk < 63; i++)
+		keys[nk++] = extra_keys[i];
+	keys[nk] = NULL;
+	conf_only_keys(c, path, o, keys);
+	conf_get_string(c, path, o, "service", false, &cc->service);
+	if (conf_get_enum(c, path, o, "layer", checkconf_layers, &layer) == 0)
+		cc->layer = xstrdup(checkconf_layers[layer]);
+	conf_get_string(c, path, o, "provider", false, &cc->provider);
+	conf_get_duration(c, path, o, "interval", 100, 86400000, &cc->interval_ms);
+	conf_get_duration(c, path, o, "timeout", 10, 3600000, &cc->timeout_ms);
+	conf_get_duration(c, path, o, "retry_delay", 0, 60000, &cc->retry_delay_ms);
+	retries = cc->retries;
+	if (conf_get_int(c, path, o, "retries", 0, CHECK_MAX_RETRIES, &retries) == 0)
+		cc->retries = (int)retries;
+	if (cc->timeout_ms > cc->interval_ms)
+		conf_error(c, conf_path(p, path, "timeout"), "timeout (%lldms) must "
+		    "not exceed the interval (%lldms)", (long long)cc->timeout_ms,
+		    (long long)cc->interval_ms);
+	k->parse(c, path, o, cc);
+
+	/* the fingerprint tells a reload whether this check changed */
+	copy = json_deep_copy(o);
+	json_object_set_new(copy, "interval", json_integer(cc->interval_ms));
+	json_object_set_new(copy, "timeout", json_integer(cc->timeout_ms));
+	json_object_set_new(copy, "retries", json_integer(cc->retries));
+	cc->fingerprint = json_dumps(copy, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(copy);
+}
+
+static const struct check_config *dup_base;
+
+static int
+cmp_by_name(const void *a, const void *b)
+{
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	int r = strcmp(dup_base[i].name, dup_base[j].name);
+
+	return r ? r : (i < j ? -1 : i > j);
+}
+
+/* Report each check whose name an earlier check already uses. */
+static void
+find_duplicates(struct confctx *c, const char *path,
+    const struct check_config *v, size_t n)
+{
+	size_t *idx = xcalloc(n + 1, sizeof(*idx)), m = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (v[i].name)
+			idx[m++] = i;
+	dup_base = v;
+	qsort(idx, m, sizeof(*idx), cmp_by_name);
+	for (size_t i = 1, first = 0; i < m; i++) {
+		char p[CONF_PATH_MAX], q[CONF_PATH_MAX];
+
+		if (strcmp(v[idx[i]].name, v[idx[first]].name) != 0) {
+			first = i;
+			continue;
+		}
+		conf_path(q, conf_path_idx(p, path, idx[i]), "name");
+		conf_error(c, q, "duplicate check name \"%s\" (first used by "
+		    "%s[%zu])", v[idx[i]].name, path, idx[first]);
+	}
+	free(idx);
+}
+
+int
+checkconf_parse_array(struct confctx *c, const char *path, json_t *arr,
+    const struct check_defaults *d, const char *const *extra_keys,
+    struct check_config **out, size_t *nout)
+{
+	size_t before = c->nerrs, i, n;
+	struct check_config *v;
+	json_t *o;
+
+	*out = NULL;
+	*nout = 0;
+	if (!json_is_array(arr)) {
+		conf_error(c, path, "must be a list of checks");
+		return -1;
+	}
+	n = json_array_size(arr);
+	v = xcalloc(n + 1, sizeof(*v));
+	json_array_foreach(arr, i, o) {
+		char p[CONF_PATH_MAX];
+
+		conf_path_idx(p, path, i);
+		if (conf_object(c, p, o) == NULL)
+			continue;
+		parse_one(c, p, o, d, extra_keys, &v[i]);
+	}
+	find_duplicates(c, path, v, n);
+	if (c->nerrs != before) {
+		checkconf_free_array(v, n);
+		return -1;
+	}
+	*out = v;
+	*nout = n;
+	return 0;
+}
+
+void
+checkconf_clear(struct check_config *cc)
+{
+	struct http_expect *e;
+
+	if (cc == NULL)
+		return;
+	e = &cc->expect;
+	free(cc->name);
+	free(cc->kind);
+	free(cc->service);
+	free(cc->layer);
+	free(cc->provider);
+	free(cc->url);
+	free(cc->method);
+	free(cc->body);
+	for (size_t i = 0; i < cc->nheaders; i++)
+		free(cc->headers[i]);
+	free(cc->headers);
+	free(e->status);
+	free(e->body_contains);
+	if (e->body_regex)
+		regfree(&e->body_re);
+	free(e->body_regex);
+	for (size_t i = 0; i < e->njson; i++) {
+		free(e->json[i].path);
+		json_decref(e->json[i].value);
+	}
+	free(e->json);
+	for (size_t i = 0; i < e->nheaders; i++) {
+		free(e->headers[i].name);
+		if (e->headers[i].op == HEADER_REGEX)
+			regfree(&e->headers[i].re);
+		free(e->headers[i].value);
+	}
+	free(e->headers);
+	free(cc->fingerprint);
+	memset(cc, 0, sizeof(*cc));
+}
+
+void
+checkconf_free_array(struct check_config *v, size_t n)
+{
+	if (v == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		checkconf_clear(&v[i]);
+	free(v);
+}

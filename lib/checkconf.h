@@ -1,0 +1,100 @@
+/* checkconf: the check definitions (checks[] in agent and collector
+ * configs): plain, copyable data parsed and validated in one place. */
+#ifndef VANTAGE_CHECKCONF_H
+#define VANTAGE_CHECKCONF_H
+
+#include <regex.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+struct confctx;
+
+enum check_ip { CHECK_IP_ANY = 0, CHECK_IP_V4, CHECK_IP_V6 };
+
+struct status_range {
+	int	lo, hi;
+};
+
+enum header_op { HEADER_PRESENT, HEADER_ABSENT, HEADER_EQUALS, HEADER_REGEX };
+
+struct header_expect {
+	char		*name;
+	enum header_op	 op;
+	char		*value;		/* equals: the value; regex: the source */
+	regex_t		 re;		/* compiled when op == HEADER_REGEX */
+};
+
+struct json_expect {
+	char	*path;		/* dotted, numeric parts index arrays */
+	json_t	*value;		/* expected value (owned reference) */
+};
+
+struct http_expect {
+	struct status_range	*status;	/* default: one range 200-299 */
+	size_t			 nstatus;
+	char			*body_contains;
+	char			*body_regex;	/* source; compiled into body_re */
+	regex_t			 body_re;
+	struct json_expect	*json;
+	size_t			 njson;
+	struct header_expect	*headers;
+	size_t			 nheaders;
+	int64_t			 max_latency_ms;	/* 0: no bound */
+	int64_t			 max_body;		/* bytes read at most */
+};
+
+struct check_defaults {
+	int64_t	interval_ms;
+	int64_t	timeout_ms;
+	int	retries;
+};
+
+struct check_config {
+	char		*name, *kind, *service, *layer, *provider;
+	char		*url, *method, *body;
+	char		**headers;	/* "Name: value" request headers */
+	size_t		 nheaders;
+	bool		 follow_redirects, insecure, reuse_connections;
+	int64_t		 interval_ms, timeout_ms, retry_delay_ms;
+	int		 retries;
+	enum check_ip	 ip;
+	struct http_expect expect;
+	char		*fingerprint;	/* canonical JSON; equal = same check */
+};
+
+#define CHECK_DEFAULT_INTERVAL_MS	60000
+#define CHECK_DEFAULT_TIMEOUT_MS	10000
+#define CHECK_DEFAULT_RETRY_DELAY_MS	500
+#define CHECK_DEFAULT_MAX_BODY		(1024 * 1024)
+#define CHECK_MAX_RETRIES		10
+
+/* The layers a check may sit in, NULL-terminated. */
+extern const char *const checkconf_layers[];
+
+/* Fill d with the built-in defaults (60s, 10s, 0 retries). */
+void checkconf_defaults_init(struct check_defaults *d);
+/* Parse the "defaults" object at path into d; errors go to c. */
+int checkconf_parse_defaults(struct confctx *c, const char *path, json_t *obj,
+    struct check_defaults *d);
+/* Parse and validate a checks[] array: every check, unique names. extra_keys
+ * (NULL-terminated, may be NULL) are further keys the caller allows and
+ * reads itself (the collector's "regions", "agents"). On success returns 0
+ * and a new array in *out (free with checkconf_free_array); on any error
+ * returns -1 with every error added to c and *out NULL. */
+int checkconf_parse_array(struct confctx *c, const char *path, json_t *arr,
+    const struct check_defaults *d, const char *const *extra_keys,
+    struct check_config **out, size_t *nout);
+/* Release what one check holds (not the struct). NULL-safe. */
+void checkconf_clear(struct check_config *cc);
+/* Free an array from checkconf_parse_array. NULL-safe. */
+void checkconf_free_array(struct check_config *v, size_t n);
+
+/* Does status match any of the ranges? */
+bool checkconf_status_ok(const struct http_expect *e, long status);
+/* Parse one status item (an integer or "300-399"); 0 or -1. */
+int checkconf_parse_status(json_t *v, struct status_range *out);
+
+#endif
