@@ -25,13 +25,15 @@ static int
 valid_listen(const char *s)
 {
 	const char *colon = strrchr(s, ':');
-	char *end;
-	long port;
+	size_t ndig;
 
 	if (colon == NULL || colon == s)
 		return 0;
-	port = strtol(colon + 1, &end, 10);
-	return *end == '\0' && colon[1] != '\0' && port >= 0 && port <= 65535;
+	/* digits only: strtol would also take " 80" and "+80" */
+	ndig = strspn(colon + 1, "0123456789");
+	if (ndig == 0 || ndig > 5 || colon[1 + ndig] != '\0')
+		return 0;
+	return strtol(colon + 1, NULL, 10) <= 65535;
 }
 
 static void

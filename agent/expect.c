@@ -28,6 +28,8 @@ expect_header_value(const char *headers, size_t len, const char *name,
 	size_t nlen = strlen(name);
 	const char *p = headers, *end = headers + len;
 
+	if (headers == NULL || outlen == 0)
+		return -1;
 	while (p < end) {
 		const char *eol = memchr(p, '\n', (size_t)(end - p));
 		const char *le = eol ? eol : end;
@@ -70,8 +72,10 @@ expect_json_path(json_t *doc, const char *path)
 		if (json_is_object(doc))
 			doc = json_object_get(doc, part);
 		else if (json_is_array(doc)) {
+			/* digits only: strtoul would also take " 1", "+1", "-1" */
 			unsigned long i = strtoul(part, &end, 10);
-			doc = (*end == '\0' && n > 0) ? json_array_get(doc, i) : NULL;
+			doc = (*end == '\0' && n > 0 && strspn(part, "0123456789") == n) ?
+			    json_array_get(doc, i) : NULL;
 		} else
 			doc = NULL;
 		p += n;
@@ -81,9 +85,13 @@ expect_json_path(json_t *doc, const char *path)
 	return doc;
 }
 
+/* Equal JSON values; 1 and 1.0 are the same number. Two integers compare
+ * exactly (as doubles, 2^53 + 1 would equal 2^53). */
 static bool
 json_same(json_t *a, json_t *b)
 {
+	if (json_is_integer(a) && json_is_integer(b))
+		return json_integer_value(a) == json_integer_value(b);
 	if (json_is_number(a) && json_is_number(b))
 		return json_number_value(a) == json_number_value(b);
 	return json_equal(a, b);

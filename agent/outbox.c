@@ -197,18 +197,22 @@ outbox_prune(struct outbox *ob, int64_t now_ms, const struct outbox_retention *r
     struct outbox_prune_stats *st, char *err, size_t errlen)
 {
 	int64_t expired = 0, dropped = 0;
+	int rc;
 
-	if (delete_steps(ob, ob->del_shipped, now_ms - ret->shipped_ms, &expired,
-	    err, errlen) < 0)
-		return -1;
+	/* count what earlier steps removed even when a later one fails */
+	rc = delete_steps(ob, ob->del_shipped, now_ms - ret->shipped_ms, &expired,
+	    err, errlen);
 	ob->rows -= expired;
 	st->expired += expired;
-	if (delete_steps(ob, ob->del_unshipped, now_ms - ret->unshipped_ms, &dropped,
-	    err, errlen) < 0)
+	if (rc < 0)
 		return -1;
+	rc = delete_steps(ob, ob->del_unshipped, now_ms - ret->unshipped_ms,
+	    &dropped, err, errlen);
 	ob->rows -= dropped;
 	ob->depth -= dropped;
 	st->dropped += dropped;
+	if (rc < 0)
+		return -1;
 	while (ob->rows > ret->max_rows) {
 		int64_t excess = ob->rows - ret->max_rows, unshipped = 0, n;
 

@@ -176,6 +176,7 @@ build_checks(struct sched *s, int64_t now_us, bool jitter)
 {
 	struct agent_config *ac = s->conf;
 
+	pthread_mutex_lock(&s->mu);	/* the HTTP thread may be reading */
 	s->checks = xcalloc(ac->nchecks + 1, sizeof(*s->checks));
 	s->nchecks = ac->nchecks;
 	s->heap = xcalloc(ac->nchecks + 1, sizeof(*s->heap));
@@ -189,6 +190,7 @@ build_checks(struct sched *s, int64_t now_us, bool jitter)
 		s->checks[i] = ck;
 		heap_push(s, ck);
 	}
+	pthread_mutex_unlock(&s->mu);
 }
 
 struct sched *
@@ -210,6 +212,8 @@ sched_new(struct agent_config *conf, struct outbox *ob, int wake_fd,
 	s->pool = xcalloc(POOL_KEEP, sizeof(*s->pool));
 	s->pending = xcalloc(PENDING_CAP, sizeof(*s->pending));
 	s->started_ms = time_now_ms();
+	/* /healthz may be asked before the loop first goes round: not stalled */
+	s->last_loop_ms = s->started_ms;
 	s->rows = outbox_rows(ob);
 	s->depth = outbox_depth(ob);
 	return s;
@@ -417,7 +421,9 @@ start_attempt(struct sched *s, struct check *ck, int64_t now_us)
 		finalize(s, ck, now_us);
 		return;
 	}
+	pthread_mutex_lock(&s->mu);	/* /metrics reads it */
 	s->inflight++;
+	pthread_mutex_unlock(&s->mu);
 }
 
 static void
@@ -432,7 +438,9 @@ finish_attempt(struct sched *s, CURL *e, CURLcode code)
 	curl_multi_remove_handle(s->multi, e);
 	pool_put(s, e);
 	run->easy = NULL;
+	pthread_mutex_lock(&s->mu);
 	s->inflight--;
+	pthread_mutex_unlock(&s->mu);
 	ck = run->owner;
 	now_us = time_mono_us();
 	if (!run->res.ok && run->attempt <= ck->conf->retries && !s->stopping &&
@@ -604,6 +612,8 @@ sched_reload(struct sched *s, struct agent_config *nc)
 	bool old_in_use = false;
 
 	flush_pending(s);	/* pending results point into the old config */
+	if (s->npending > 0)
+		old_in_use = true;	/* the DB is failing: they are still here */
 	if (strcmp(oc->id, nc->id) != 0 || strcmp(oc->db, nc->db) != 0 ||
 	    (oc->listen == NULL) != (nc->listen == NULL) ||
 	    (oc->listen && strcmp(oc->listen, nc->listen) != 0))

@@ -365,7 +365,7 @@ parse_one(struct confctx *c, const char *path, json_t *o,
 	const struct checkconf_kind *k = NULL;
 	const char *keys[64];
 	size_t nk = 0;
-	int layer = 3;
+	int layer = 3, timeout_rc;
 	int64_t retries;
 	char p[CONF_PATH_MAX];
 	json_t *copy;
@@ -399,15 +399,22 @@ parse_one(struct confctx *c, const char *path, json_t *o,
 		cc->layer = xstrdup(checkconf_layers[layer]);
 	conf_get_string(c, path, o, "provider", false, &cc->provider);
 	conf_get_duration(c, path, o, "interval", 100, 86400000, &cc->interval_ms);
-	conf_get_duration(c, path, o, "timeout", 10, 3600000, &cc->timeout_ms);
+	timeout_rc = conf_get_duration(c, path, o, "timeout", 10, 3600000,
+	    &cc->timeout_ms);
 	conf_get_duration(c, path, o, "retry_delay", 0, 60000, &cc->retry_delay_ms);
 	retries = cc->retries;
 	if (conf_get_int(c, path, o, "retries", 0, CHECK_MAX_RETRIES, &retries) == 0)
 		cc->retries = (int)retries;
-	if (cc->timeout_ms > cc->interval_ms)
-		conf_error(c, conf_path(p, path, "timeout"), "timeout (%lldms) must "
-		    "not exceed the interval (%lldms)", (long long)cc->timeout_ms,
-		    (long long)cc->interval_ms);
+	if (cc->timeout_ms > cc->interval_ms) {
+		/* an inherited timeout shortens to fit a short interval; one
+		 * written in the check itself is a mistake to report */
+		if (json_object_get(o, "timeout") == NULL)
+			cc->timeout_ms = cc->interval_ms;
+		else if (timeout_rc == 0)
+			conf_error(c, conf_path(p, path, "timeout"), "timeout (%lldms) "
+			    "must not exceed the interval (%lldms)",
+			    (long long)cc->timeout_ms, (long long)cc->interval_ms);
+	}
 	k->parse(c, path, o, cc);
 
 	/* the fingerprint tells a reload whether this check changed */

@@ -91,18 +91,24 @@ conf_error(struct confctx *c, const char *path, const char *fmt, ...)
 	if (c->pos == NULL && c->text != NULL)
 		c->pos = jsonpos_build(c->text, c->textlen);
 	if (c->pos == NULL || jsonpos_find(c->pos, path, &line, &col) < 0) {
-		/* a missing key: point at its parent */
+		/* a missing key: point at the nearest ancestor that exists */
 		char parent[CONF_PATH_MAX];
-		char *dot;
+		char *dot, *bra;
 
+		line = col = 1;
 		snprintf(parent, sizeof(parent), "%s", path);
-		dot = strrchr(parent, '.');
-		if (dot)
-			*dot = '\0';
-		else
-			parent[0] = '\0';
-		if (c->pos == NULL || jsonpos_find(c->pos, parent, &line, &col) < 0)
-			line = col = 1;
+		while (c->pos != NULL && parent[0] != '\0') {
+			dot = strrchr(parent, '.');
+			bra = strrchr(parent, '[');
+			if (bra != NULL && (dot == NULL || bra > dot))
+				dot = bra;
+			if (dot)
+				*dot = '\0';
+			else
+				parent[0] = '\0';
+			if (jsonpos_find(c->pos, parent, &line, &col) == 0)
+				break;
+		}
 	}
 	conf_add(c, xasprintf("%s:%d:%d: %s: %s", c->file ? c->file : "<config>",
 	    line, col, path[0] ? path : "(top level)", msg));

@@ -64,7 +64,92 @@ record(struct scan *sc, const char *path, int line, int col)
 	jp->n++;
 }
 
-/* Read a string token at sc->i (which is '"'), appending its text to out. */
+/* Read the four hex digits of a u-escape at sc->i; -1 if malformed. */
+static long
+scan_hex4(struct scan *sc)
+{
+	long v = 0;
+
+	if (sc->len - sc->i < 4)
+		return -1;
+	for (int k = 0; k < 4; k++) {
+		char h = sc->s[sc->i + (size_t)k];
+
+		v <<= 4;
+		if (h >= '0' && h <= '9')
+			v |= h - '0';
+		else if (h >= 'a' && h <= 'f')
+			v |= h - 'a' + 10;
+		else if (h >= 'A' && h <= 'F')
+			v |= h - 'A' + 10;
+		else
+			return -1;
+	}
+	for (int k = 0; k < 4; k++)
+		adv(sc);
+	return v;
+}
+
+static void
+put_utf8(struct buf *out, unsigned long cp)
+{
+	unsigned char u[4];
+	size_t n;
+
+	if (cp < 0x80) {
+		u[0] = (unsigned char)cp;
+		n = 1;
+	} else if (cp < 0x800) {
+		u[0] = (unsigned char)(0xC0 | (cp >> 6));
+		u[1] = (unsigned char)(0x80 | (cp & 0x3F));
+		n = 2;
+	} else if (cp < 0x10000) {
+		u[0] = (unsigned char)(0xE0 | (cp >> 12));
+		u[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+		u[2] = (unsigned char)(0x80 | (cp & 0x3F));
+		n = 3;
+	} else {
+		u[0] = (unsigned char)(0xF0 | (cp >> 18));
+		u[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
+		u[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+		u[3] = (unsigned char)(0x80 | (cp & 0x3F));
+		n = 4;
+	}
+	buf_append(out, u, n);
+}
+
+/* Decode a u-escape (sc->i just past the 'u'), joining surrogate pairs, so
+ * an escaped key gets the same path as the UTF-8 key jansson hands out. */
+static void
+scan_unicode(struct scan *sc, struct buf *out)
+{
+	long hi = scan_hex4(sc), lo;
+
+	if (hi < 0)
+		return;	/* not valid JSON; the parser said so already */
+	if (hi >= 0xD800 && hi <= 0xDBFF && sc->len - sc->i >= 6 &&
+	    sc->s[sc->i] == '\\' && sc->s[sc->i + 1] == 'u') {
+		size_t save_i = sc->i;
+		int save_col = sc->col;
+
+		adv(sc);
+		adv(sc);
+		lo = scan_hex4(sc);
+		if (lo >= 0xDC00 && lo <= 0xDFFF) {
+			if (out)
+				put_utf8(out, 0x10000 + (((unsigned long)hi - 0xD800) << 10) +
+				    ((unsigned long)lo - 0xDC00));
+			return;
+		}
+		sc->i = save_i;	/* unpaired: leave the next escape alone */
+		sc->col = save_col;
+	}
+	if (out)
+		put_utf8(out, (unsigned long)hi);
+}
+
+/* Read a string token at sc->i (which is '"'), appending its decoded text
+ * to out (if not NULL). */
 static void
 scan_string(struct scan *sc, struct buf *out)
 {
@@ -80,6 +165,10 @@ scan_string(struct scan *sc, struct buf *out)
 			case 'r': c = '\r'; break;
 			case 'b': c = '\b'; break;
 			case 'f': c = '\f'; break;
+			case 'u':
+				adv(sc);
+				scan_unicode(sc, out);
+				continue;
 			default: break;
 			}
 		}
@@ -88,6 +177,37 @@ scan_string(struct scan *sc, struct buf *out)
 		adv(sc);
 	}
 	adv(sc);
+}
+
+/* Step over one value without indexing it: nesting deeper than we record
+ * (jansson accepts far deeper documents). */
+static void
+skip_value(struct scan *sc)
+{
+	size_t nest = 0;
+
+	while (sc->i < sc->len) {
+		char ch = sc->s[sc->i];
+
+		if (ch == '"') {
+			scan_string(sc, NULL);
+			if (nest == 0)
+				return;
+			continue;
+		}
+		if (ch == '{' || ch == '[')
+			nest++;
+		else if (ch == '}' || ch == ']') {
+			if (nest == 0)
+				return;		/* the parent's closer */
+			if (--nest == 0) {
+				adv(sc);
+				return;
+			}
+		} else if (nest == 0 && strchr(", \t\r\n", ch) != NULL)
+			return;
+		adv(sc);
+	}
 }
 
 static void scan_value(struct scan *sc, char *path, size_t plen, int depth);
@@ -135,6 +255,8 @@ scan_array(struct scan *sc, char *path, size_t plen, int depth)
 
 	adv(sc);	/* [ */
 	for (;;) {
+		size_t before;
+
 		skip_ws(sc);
 		if (sc->i >= sc->len || sc->s[sc->i] == ']')
 			break;
@@ -142,10 +264,13 @@ scan_array(struct scan *sc, char *path, size_t plen, int depth)
 			adv(sc);
 			continue;
 		}
+		before = sc->i;
 		snprintf(path + plen, JSONPOS_MAX_PATH - plen, "[%zu]", idx++);
 		record(sc, path, sc->line, sc->col);
 		scan_value(sc, path, strlen(path), depth + 1);
 		path[plen] = '\0';
+		if (sc->i == before)
+			break;	/* not valid JSON (e.g. "[1}"): never spin */
 	}
 	adv(sc);	/* ] */
 }
@@ -154,8 +279,12 @@ static void
 scan_value(struct scan *sc, char *path, size_t plen, int depth)
 {
 	skip_ws(sc);
-	if (sc->i >= sc->len || depth > JSONPOS_MAX_DEPTH)
+	if (sc->i >= sc->len)
 		return;
+	if (depth > JSONPOS_MAX_DEPTH) {
+		skip_value(sc);
+		return;
+	}
 	switch (sc->s[sc->i]) {
 	case '{':
 		scan_object(sc, path, plen, depth);

@@ -80,11 +80,12 @@ duration_parse(const char *s, int64_t *out_ms, char *err, size_t errlen)
 			    "ms, s, m, h, d", s);
 			return -1;
 		}
-		total += n * duration_units[i].ms;
-		if (total > DURATION_MAX_MS) {
+		/* check before multiplying: "300000000000d" would overflow */
+		if (n > (DURATION_MAX_MS - total) / duration_units[i].ms) {
 			snprintf(err, errlen, "duration \"%s\" is too large", s);
 			return -1;
 		}
+		total += n * duration_units[i].ms;
 		p += ulen;
 	}
 	*out_ms = total;
@@ -98,6 +99,9 @@ duration_format(int64_t ms, char *out, size_t outlen)
 	static const char *const names[] = { "d", "h", "m", "s", "ms" };
 	size_t off = 0;
 
+	if (outlen == 0)
+		return out;
+	out[0] = '\0';
 	if (ms <= 0) {
 		snprintf(out, outlen, "0s");
 		return out;
@@ -106,8 +110,10 @@ duration_format(int64_t ms, char *out, size_t outlen)
 		if (ms >= steps[i]) {
 			int n = snprintf(out + off, outlen - off, "%lld%s",
 			    (long long)(ms / steps[i]), names[i]);
-			if (n < 0 || (size_t)n >= outlen - off)
+			if (n < 0 || (size_t)n >= outlen - off) {
+				out[off] = '\0';	/* no half-written part */
 				break;
+			}
 			off += (size_t)n;
 			ms %= steps[i];
 		}

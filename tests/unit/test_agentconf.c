@@ -1,1 +1,421 @@
-int main(void){return 0;}
+/* test_agentconf: the agent's config file (agent/agentconf.h), and every
+ * example agent config shipped under dist/. */
+#include "config.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <check.h>
+
+#include "agentconf.h"
+#include "conf.h"
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+#define CHECKS_OK "\"checks\": [{\"name\": \"c\", \"url\": \"http://127.0.0.1/\"}]"
+
+static const char *
+all_errors(const struct confctx *c)
+{
+	static char out[8192];
+	size_t off = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < c->nerrs && off < sizeof(out); i++)
+		off += (size_t)snprintf(out + off, sizeof(out) - off, "\n  %s",
+		    c->errs[i]);
+	return c->nerrs ? out : " (none)";
+}
+
+static bool
+has_error(const struct confctx *c, const char *sub)
+{
+	for (size_t i = 0; i < c->nerrs; i++)
+		if (strstr(c->errs[i], sub) != NULL)
+			return true;
+	return false;
+}
+
+/* Load text that must be good; the caller frees the config. */
+static struct agent_config *
+load_good(const char *text)
+{
+	struct confctx c = { 0 };
+	struct agent_config *ac = agentconf_load_ctx(&c, "t.json", text);
+
+	ck_assert_msg(ac != NULL, "refused:%s", all_errors(&c));
+	ck_assert_uint_eq(c.nerrs, 0);
+	conf_ctx_free(&c);
+	return ac;
+}
+
+START_TEST(test_minimal_defaults)
+{
+	struct agent_config *ac = load_good("{\"agent\": {\"id\": \"a1\"}, " CHECKS_OK "}");
+
+	ck_assert_str_eq(ac->id, "a1");
+	ck_assert_ptr_null(ac->region);
+	ck_assert_ptr_null(ac->provider);
+	ck_assert_ptr_null(ac->listen);
+	ck_assert_str_eq(ac->db, AGENT_DEFAULT_DB);
+	ck_assert_str_eq(ac->db, "vantage-agent.db");
+	ck_assert_int_eq(ac->max_inflight, AGENT_DEFAULT_MAX_INFLIGHT);
+	ck_assert_int_eq(ac->max_inflight, 256);
+	ck_assert_int_eq(ac->retention.shipped_ms, 7LL * 86400000);
+	ck_assert_int_eq(ac->retention.unshipped_ms, 30LL * 86400000);
+	ck_assert_int_eq(ac->retention.max_rows, 2000000);
+	ck_assert_int_eq(ac->defaults.interval_ms, 60000);
+	ck_assert_int_eq(ac->defaults.timeout_ms, 10000);
+	ck_assert_int_eq(ac->defaults.retries, 0);
+	ck_assert_uint_eq(ac->nchecks, 1);
+	ck_assert_str_eq(ac->checks[0].name, "c");
+	ck_assert_int_eq(ac->checks[0].interval_ms, 60000);
+	agentconf_free(ac);
+}
+END_TEST
+
+START_TEST(test_full)
+{
+	struct agent_config *ac = load_good(
+	    "{\"agent\": {\"id\": \"eu-1.b_c\", \"region\": \"eu\", \"provider\": \"hetzner\",\n"
+	    "  \"db\": \"/tmp/x.db\", \"listen\": \"[::1]:0\", \"max_inflight\": 10,\n"
+	    "  \"retention\": {\"shipped\": \"1d\", \"unshipped\": \"2d\", \"max_rows\": 1000}},\n"
+	    " \"defaults\": {\"interval\": \"30s\", \"timeout\": \"5s\", \"retries\": 2},\n"
+	    " \"checks\": [{\"name\": \"c\", \"url\": \"http://127.0.0.1/\"},\n"
+	    "            {\"name\": \"d\", \"url\": \"http://127.0.0.1/\", \"retries\": 0}]}");
+
+	ck_assert_str_eq(ac->id, "eu-1.b_c");
+	ck_assert_str_eq(ac->region, "eu");
+	ck_assert_str_eq(ac->provider, "hetzner");
+	ck_assert_str_eq(ac->db, "/tmp/x.db");
+	ck_assert_str_eq(ac->listen, "[::1]:0");
+	ck_assert_int_eq(ac->max_inflight, 10);
+	ck_assert_int_eq(ac->retention.shipped_ms, 86400000);
+	ck_assert_int_eq(ac->retention.unshipped_ms, 2 * 86400000LL);
+	ck_assert_int_eq(ac->retention.max_rows, 1000);
+	ck_assert_int_eq(ac->defaults.interval_ms, 30000);
+	ck_assert_int_eq(ac->defaults.timeout_ms, 5000);
+	ck_assert_int_eq(ac->defaults.retries, 2);
+	ck_assert_uint_eq(ac->nchecks, 2);
+	/* the defaults reach the checks */
+	ck_assert_int_eq(ac->checks[0].interval_ms, 30000);
+	ck_assert_int_eq(ac->checks[0].timeout_ms, 5000);
+	ck_assert_int_eq(ac->checks[0].retries, 2);
+	ck_assert_int_eq(ac->checks[1].retries, 0);
+	agentconf_free(ac);
+}
+END_TEST
+
+/* Only some retention keys: the rest keep their defaults. */
+START_TEST(test_retention_partial)
+{
+	struct agent_config *ac = load_good("{\"agent\": {\"id\": \"a\", \"retention\": "
+	    "{\"unshipped\": \"90d\"}}, " CHECKS_OK "}");
+
+	ck_assert_int_eq(ac->retention.shipped_ms, AGENT_DEFAULT_KEEP_SHIPPED_MS);
+	ck_assert_int_eq(ac->retention.unshipped_ms, 90 * 86400000LL);
+	ck_assert_int_eq(ac->retention.max_rows, AGENT_DEFAULT_MAX_ROWS);
+	agentconf_free(ac);
+}
+END_TEST
+
+static const char *const good_listen[] = {
+	"127.0.0.1:9108", "0.0.0.0:0", "[::1]:0", "[::]:65535", "localhost:80",
+};
+
+START_TEST(test_listen_good)
+{
+	char text[512];
+	struct agent_config *ac;
+
+	snprintf(text, sizeof(text), "{\"agent\": {\"id\": \"a\", \"listen\": \"%s\"}, "
+	    CHECKS_OK "}", good_listen[_i]);
+	ac = load_good(text);
+	ck_assert_str_eq(ac->listen, good_listen[_i]);
+	agentconf_free(ac);
+}
+END_TEST
+
+/* ---- bad configs: each with its errors ---- */
+
+static const struct {
+	const char	*name;
+	const char	*text;
+	size_t		 nerrs;
+	const char	*want[3];
+} bad[] = {
+	{ "missing agent section",
+	  "{" CHECKS_OK "}",
+	  1, { "t.json:1:1: agent: required section is missing (needs at least \"id\")" } },
+	{ "agent not an object",
+	  "{\"agent\": \"a1\", " CHECKS_OK "}",
+	  1, { "t.json:1:2: agent: must be an object" } },
+	{ "agent without id",
+	  "{\"agent\": {\"region\": \"eu\"}, " CHECKS_OK "}",
+	  1, { "t.json:1:2: agent.id: required key is missing" } },
+	{ "empty agent id",
+	  "{\"agent\": {\"id\": \"\"}, " CHECKS_OK "}",
+	  1, { "t.json:1:12: agent.id: must not be empty" } },
+	{ "agent id with a space",
+	  "{\"agent\": {\"id\": \"eu 1\"}, " CHECKS_OK "}",
+	  1, { "t.json:1:12: agent.id: must be 1-64 letters, digits, '.', '_' or '-'" } },
+	{ "agent id with a slash",
+	  "{\"agent\": {\"id\": \"eu/1\"}, " CHECKS_OK "}",
+	  1, { "agent.id: must be 1-64 letters, digits" } },
+	{ "agent id with a quote",
+	  "{\"agent\": {\"id\": \"eu\\\"1\"}, " CHECKS_OK "}",
+	  1, { "agent.id: must be 1-64 letters, digits" } },
+	{ "agent id too long",
+	  "{\"agent\": {\"id\": \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}, "
+	  CHECKS_OK "}",
+	  1, { "agent.id: must be 1-64 letters, digits" } },
+	{ "agent id a number",
+	  "{\"agent\": {\"id\": 7}, " CHECKS_OK "}",
+	  1, { "t.json:1:12: agent.id: must be a string" } },
+	{ "listen without port",
+	  "{\"agent\": {\"id\": \"a\",\n \"listen\": \"127.0.0.1\"}, " CHECKS_OK "}",
+	  1, { "t.json:2:2: agent.listen: must be host:port, e.g. \"127.0.0.1:9108\" "
+	  "or \"[::1]:0\"" } },
+	{ "listen without host",
+	  "{\"agent\": {\"id\": \"a\",\n \"listen\": \":9108\"}, " CHECKS_OK "}",
+	  1, { "t.json:2:2: agent.listen: must be host:port" } },
+	{ "listen with empty port",
+	  "{\"agent\": {\"id\": \"a\",\n \"listen\": \"localhost:\"}, " CHECKS_OK "}",
+	  1, { "t.json:2:2: agent.listen: must be host:port" } },
+	{ "listen port too large",
+	  "{\"agent\": {\"id\": \"a\",\n \"listen\": \"localhost:65536\"}, " CHECKS_OK "}",
+	  1, { "t.json:2:2: agent.listen: must be host:port" } },
+	{ "listen port negative",
+	  "{\"agent\": {\"id\": \"a\",\n \"listen\": \"localhost:-1\"}, " CHECKS_OK "}",
+	  1, { "t.json:2:2: agent.listen: must be host:port" } },
+	{ "listen port with letters",
+	  "{\"agent\": {\"id\": \"a\",\n \"listen\": \"localhost:80x\"}, " CHECKS_OK "}",
+	  1, { "t.json:2:2: agent.listen: must be host:port" } },
+	{ "listen port with a space",
+	  "{\"agent\": {\"id\": \"a\",\n \"listen\": \"localhost: 80\"}, " CHECKS_OK "}",
+	  1, { "t.json:2:2: agent.listen: must be host:port" } },
+	{ "listen port with a sign",
+	  "{\"agent\": {\"id\": \"a\",\n \"listen\": \"localhost:+80\"}, " CHECKS_OK "}",
+	  1, { "t.json:2:2: agent.listen: must be host:port" } },
+	{ "listen port overflowing long",
+	  "{\"agent\": {\"id\": \"a\",\n \"listen\": \"h:99999999999999999999\"}, "
+	  CHECKS_OK "}",
+	  1, { "t.json:2:2: agent.listen: must be host:port" } },
+	{ "unknown top-level key",
+	  "{\"agent\": {\"id\": \"a\"},\n \"defaultz\": {}, " CHECKS_OK "}",
+	  1, { "t.json:2:2: defaultz: unknown key (did you mean \"defaults\"?)" } },
+	{ "misspelt agent section",
+	  "{\"agnet\": {\"id\": \"a\"}, " CHECKS_OK "}",
+	  2, { "t.json:1:2: agnet: unknown key (did you mean \"agent\"?)",
+	  "agent: required section is missing" } },
+	{ "unknown agent key",
+	  "{\"agent\": {\"id\": \"a\",\n \"regoin\": \"eu\"}, " CHECKS_OK "}",
+	  1, { "t.json:2:2: agent.regoin: unknown key (did you mean \"region\"?)" } },
+	{ "max_inflight zero",
+	  "{\"agent\": {\"id\": \"a\",\n \"max_inflight\": 0}, " CHECKS_OK "}",
+	  1, { "t.json:2:2: agent.max_inflight: must be between 1 and 10000" } },
+	{ "missing checks",
+	  "{\"agent\": {\"id\": \"a\"}}",
+	  1, { "t.json:1:1: checks: required list is missing (add at least one check)" } },
+	{ "empty checks",
+	  "{\"agent\": {\"id\": \"a\"},\n \"checks\": []}",
+	  1, { "t.json:2:2: checks: is empty (add at least one check)" } },
+	{ "checks not a list",
+	  "{\"agent\": {\"id\": \"a\"},\n \"checks\": {}}",
+	  1, { "t.json:2:2: checks: must be a list of checks" } },
+	{ "a bad check",
+	  "{\"agent\": {\"id\": \"a\"},\n \"checks\": [\n  {\"name\": \"c\"}]}",
+	  1, { "t.json:3:3: checks[0].url: required key is missing" } },
+	{ "bad defaults",
+	  "{\"agent\": {\"id\": \"a\"},\n \"defaults\": {\"retries\": -1}, " CHECKS_OK "}",
+	  1, { "t.json:2:15: defaults.retries: must be between 0 and 10" } },
+	{ "unknown retention key",
+	  "{\"agent\": {\"id\": \"a\", \"retention\": {\n \"shiped\": \"1d\"}}, " CHECKS_OK "}",
+	  1, { "t.json:2:2: agent.retention.shiped: unknown key (did you mean "
+	  "\"shipped\"?)" } },
+	{ "retention shipped below a minute",
+	  "{\"agent\": {\"id\": \"a\", \"retention\": {\n \"shipped\": \"30s\"}}, " CHECKS_OK "}",
+	  1, { "t.json:2:2: agent.retention.shipped: must be between 1m and 3650d" } },
+	{ "retention unshipped not a duration",
+	  "{\"agent\": {\"id\": \"a\", \"retention\": {\n \"unshipped\": 30}}, " CHECKS_OK "}",
+	  1, { "t.json:2:2: agent.retention.unshipped: must be a duration string" } },
+	{ "retention max_rows too small",
+	  "{\"agent\": {\"id\": \"a\", \"retention\": {\n \"max_rows\": 50}}, " CHECKS_OK "}",
+	  1, { "t.json:2:2: agent.retention.max_rows: must be between 100 and "
+	  "1000000000" } },
+	{ "retention not an object",
+	  "{\"agent\": {\"id\": \"a\",\n \"retention\": \"7d\"}, " CHECKS_OK "}",
+	  1, { "t.json:2:2: agent.retention: must be an object" } },
+	{ "several errors at once",
+	  "{\"agent\": {\"id\": \"a b\",\n \"listen\": \"x\",\n \"max_inflight\": \"9\"},\n"
+	  " \"checks\": []}",
+	  4, { "t.json:1:12: agent.id", "t.json:2:2: agent.listen",
+	  "t.json:3:2: agent.max_inflight: must be an integer" } },
+	{ "not JSON",
+	  "{\"agent\": {\"id\": \"a\",}}",
+	  1, { "t.json:1:" } },
+	{ "top level a list",
+	  "[]",
+	  1, { "t.json:1:1: the top level must be a JSON object" } },
+};
+
+START_TEST(test_bad)
+{
+	struct confctx c = { 0 };
+	struct agent_config *ac = agentconf_load_ctx(&c, "t.json", bad[_i].text);
+
+	ck_assert_msg(ac == NULL, "[%s] accepted", bad[_i].name);
+	for (size_t k = 0; k < NELEM(bad[_i].want) && bad[_i].want[k]; k++)
+		ck_assert_msg(has_error(&c, bad[_i].want[k]), "[%s] no error "
+		    "containing\n  %s\ngot:%s", bad[_i].name, bad[_i].want[k],
+		    all_errors(&c));
+	ck_assert_msg(c.nerrs == bad[_i].nerrs, "[%s] %zu errors, want %zu:%s",
+	    bad[_i].name, c.nerrs, bad[_i].nerrs, all_errors(&c));
+	conf_ctx_free(&c);
+}
+END_TEST
+
+/* ---- files ---- */
+
+START_TEST(test_load_file)
+{
+	char dir[] = "/tmp/vantage-agentconf-XXXXXX", path[256];
+	struct confctx c = { 0 };
+	struct agent_config *ac;
+	FILE *fp;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/agent.json", dir);
+	fp = fopen(path, "w");
+	ck_assert_ptr_nonnull(fp);
+	fputs("{\"agent\": {\"id\": \"f1\"},\n \"checks\": [{\"name\": \"c\",\n"
+	    "  \"url\": \"http://127.0.0.1/\", \"layer\": \"edgy\"}]}\n", fp);
+	fclose(fp);
+	ac = agentconf_load_ctx(&c, path, NULL);
+	ck_assert_ptr_null(ac);
+	ck_assert_uint_eq(c.nerrs, 1);
+	/* errors name the real file */
+	ck_assert_msg(strncmp(c.errs[0], path, strlen(path)) == 0 &&
+	    strstr(c.errs[0], ":3:31: checks[0].layer: must be one of") != NULL,
+	    "got %s", c.errs[0]);
+	conf_ctx_free(&c);
+
+	fp = fopen(path, "w");
+	ck_assert_ptr_nonnull(fp);
+	fputs("{\"agent\": {\"id\": \"f1\"}, " CHECKS_OK "}\n", fp);
+	fclose(fp);
+	ac = agentconf_load(path);
+	ck_assert_ptr_nonnull(ac);
+	ck_assert_str_eq(ac->id, "f1");
+	agentconf_free(ac);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
+START_TEST(test_load_missing_file)
+{
+	struct confctx c = { 0 };
+	struct agent_config *ac;
+
+	ac = agentconf_load_ctx(&c, "/nonexistent/vantage/agent.json", NULL);
+	ck_assert_ptr_null(ac);
+	ck_assert_uint_eq(c.nerrs, 1);
+	ck_assert_ptr_nonnull(strstr(c.errs[0], "/nonexistent/vantage/agent.json: "
+	    "cannot open"));
+	conf_ctx_free(&c);
+	ck_assert_ptr_null(agentconf_load("/nonexistent/vantage/agent.json"));
+	agentconf_free(NULL);
+}
+END_TEST
+
+static bool
+is_agent_example(const char *name)
+{
+	size_t n = strlen(name);
+
+	return strncmp(name, "agent", 5) == 0 && n > 5 &&
+	    strcmp(name + n - 5, ".json") == 0 &&
+	    !(n >= 12 && strcmp(name + n - 12, ".schema.json") == 0);
+}
+
+/* Every example agent config in dist/ loads with zero errors. There may be
+ * none yet: then there is nothing to check. */
+START_TEST(test_dist_examples)
+{
+	const char *src = getenv("VANTAGE_SRCDIR");
+	char dir[4096];
+	DIR *d;
+	struct dirent *de;
+
+	snprintf(dir, sizeof(dir), "%s/dist", src && *src ? src : ".");
+	if ((d = opendir(dir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		char path[8192];
+		struct confctx c = { 0 };
+		struct agent_config *ac;
+
+		if (!is_agent_example(de->d_name))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		ac = agentconf_load_ctx(&c, path, NULL);
+		ck_assert_msg(ac != NULL && c.nerrs == 0, "%s refused:%s", path,
+		    all_errors(&c));
+		ck_assert_uint_gt(ac->nchecks, 0);
+		agentconf_free(ac);
+		conf_ctx_free(&c);
+	}
+	closedir(d);
+}
+END_TEST
+
+START_TEST(test_example_filter)
+{
+	ck_assert(is_agent_example("agent.json"));
+	ck_assert(is_agent_example("agent.example.json"));
+	ck_assert(is_agent_example("agent-standalone.json"));
+	ck_assert(!is_agent_example("agent.schema.json"));
+	ck_assert(!is_agent_example("collector.example.json"));
+	ck_assert(!is_agent_example("agent.example.json.orig"));
+	ck_assert(!is_agent_example("agent"));
+}
+END_TEST
+
+static Suite *
+agentconf_suite(void)
+{
+	Suite *s = suite_create("agentconf");
+	TCase *tg = tcase_create("good");
+	TCase *tb = tcase_create("bad");
+	TCase *tf = tcase_create("files");
+
+	tcase_add_test(tg, test_minimal_defaults);
+	tcase_add_test(tg, test_full);
+	tcase_add_test(tg, test_retention_partial);
+	tcase_add_loop_test(tg, test_listen_good, 0, (int)NELEM(good_listen));
+	suite_add_tcase(s, tg);
+	tcase_add_loop_test(tb, test_bad, 0, (int)NELEM(bad));
+	suite_add_tcase(s, tb);
+	tcase_add_test(tf, test_load_file);
+	tcase_add_test(tf, test_load_missing_file);
+	tcase_add_test(tf, test_dist_examples);
+	tcase_add_test(tf, test_example_filter);
+	suite_add_tcase(s, tf);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(agentconf_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,1 +1,427 @@
-int main(void){return 0;}
+/* test_result: the result record's JSON form (lib/result.h), field for
+ * field as DESIGN.md lists it. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <check.h>
+#include <jansson.h>
+
+#include "result.h"
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+/* DESIGN.md's record, in its order, plus "truncated". */
+static const char *const fields[] = {
+	"check", "kind", "service", "layer", "provider", "url",
+	"agent", "region", "seq", "ts", "ok", "error_class", "error",
+	"status", "http_version", "ip", "bytes",
+	"dns_us", "connect_us", "tls_us", "processing_us", "transfer_us",
+	"total_us", "attempts", "cert_not_after", "truncated",
+};
+
+static void
+fill_ok(struct result *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->check = "micro-health";
+	r->kind = "http";
+	r->service = "micro";
+	r->layer = "front_door";
+	r->provider = "cloudflare";
+	r->url = "https://micro.example.com/healthz";
+	r->agent = "eu-1";
+	r->region = "eu-central";
+	r->seq = 42;
+	r->ts_ms = 1700000000123LL;
+	r->ok = true;
+	r->error_class = ERRCLASS_NONE;
+	r->status = 200;
+	snprintf(r->http_version, sizeof(r->http_version), "2");
+	snprintf(r->ip, sizeof(r->ip), "2606:4700::1");
+	r->bytes = 512;
+	r->dns_us = 1000;
+	r->connect_us = 2000;
+	r->tls_us = 3000;
+	r->processing_us = 4000;
+	r->transfer_us = 500;
+	r->total_us = 10500;
+	r->attempts = 1;
+	r->cert_not_after = 1760000000;
+}
+
+static void
+assert_field_set(json_t *o)
+{
+	const char *key;
+	json_t *v;
+
+	ck_assert(json_is_object(o));
+	for (size_t i = 0; i < NELEM(fields); i++)
+		ck_assert_msg(json_object_get(o, fields[i]) != NULL,
+		    "field \"%s\" missing", fields[i]);
+	json_object_foreach(o, key, v) {
+		size_t i;
+		for (i = 0; i < NELEM(fields); i++)
+			if (strcmp(fields[i], key) == 0)
+				break;
+		ck_assert_msg(i < NELEM(fields), "unexpected field \"%s\"", key);
+	}
+	ck_assert_uint_eq(json_object_size(o), NELEM(fields));
+}
+
+static int64_t
+int_of(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	ck_assert_msg(json_is_integer(v), "%s is not an integer", key);
+	return json_integer_value(v);
+}
+
+static const char *
+str_of(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	ck_assert_msg(json_is_string(v), "%s is not a string", key);
+	return json_string_value(v);
+}
+
+START_TEST(test_fields_ok)
+{
+	struct result r;
+	json_t *o;
+
+	fill_ok(&r);
+	o = result_to_json(&r);
+	assert_field_set(o);
+	ck_assert_str_eq(str_of(o, "check"), "micro-health");
+	ck_assert_str_eq(str_of(o, "kind"), "http");
+	ck_assert_str_eq(str_of(o, "service"), "micro");
+	ck_assert_str_eq(str_of(o, "layer"), "front_door");
+	ck_assert_str_eq(str_of(o, "provider"), "cloudflare");
+	ck_assert_str_eq(str_of(o, "url"), "https://micro.example.com/healthz");
+	ck_assert_str_eq(str_of(o, "agent"), "eu-1");
+	ck_assert_str_eq(str_of(o, "region"), "eu-central");
+	ck_assert_int_eq(int_of(o, "seq"), 42);
+	ck_assert_int_eq(int_of(o, "ts"), 1700000000123LL);
+	ck_assert(json_is_true(json_object_get(o, "ok")));
+	ck_assert(json_is_null(json_object_get(o, "error_class")));
+	ck_assert(json_is_null(json_object_get(o, "error")));
+	ck_assert_int_eq(int_of(o, "status"), 200);
+	ck_assert_str_eq(str_of(o, "http_version"), "2");
+	ck_assert_str_eq(str_of(o, "ip"), "2606:4700::1");
+	ck_assert_int_eq(int_of(o, "bytes"), 512);
+	ck_assert_int_eq(int_of(o, "dns_us"), 1000);
+	ck_assert_int_eq(int_of(o, "connect_us"), 2000);
+	ck_assert_int_eq(int_of(o, "tls_us"), 3000);
+	ck_assert_int_eq(int_of(o, "processing_us"), 4000);
+	ck_assert_int_eq(int_of(o, "transfer_us"), 500);
+	ck_assert_int_eq(int_of(o, "total_us"), 10500);
+	ck_assert_int_eq(int_of(o, "attempts"), 1);
+	ck_assert_int_eq(int_of(o, "cert_not_after"), 1760000000);
+	ck_assert(json_is_false(json_object_get(o, "truncated")));
+	json_decref(o);
+}
+END_TEST
+
+START_TEST(test_fields_failed)
+{
+	struct result r;
+	json_t *o;
+
+	fill_ok(&r);
+	r.status = 0;
+	r.cert_not_after = 0;
+	r.http_version[0] = '\0';
+	r.ip[0] = '\0';
+	r.attempts = 3;
+	r.truncated = true;
+	result_fail(&r, ERRCLASS_TIMEOUT, "Operation timed out after %d ms", 10000);
+	o = result_to_json(&r);
+	assert_field_set(o);
+	ck_assert(json_is_false(json_object_get(o, "ok")));
+	ck_assert_str_eq(str_of(o, "error_class"), "timeout");
+	ck_assert_str_eq(str_of(o, "error"), "Operation timed out after 10000 ms");
+	ck_assert(json_is_null(json_object_get(o, "status")));
+	ck_assert(json_is_null(json_object_get(o, "cert_not_after")));
+	ck_assert(json_is_null(json_object_get(o, "http_version")));
+	ck_assert(json_is_null(json_object_get(o, "ip")));
+	ck_assert_int_eq(int_of(o, "attempts"), 3);
+	ck_assert(json_is_true(json_object_get(o, "truncated")));
+	json_decref(o);
+}
+END_TEST
+
+/* Every class is written by its wire name. */
+START_TEST(test_every_class)
+{
+	static const char *const names[] = {
+		NULL, "dns", "connect", "tls", "timeout", "http_status", "assertion",
+		"body", "internal",
+	};
+	struct result r;
+
+	for (int ec = ERRCLASS_DNS; ec < ERRCLASS_COUNT; ec++) {
+		json_t *o;
+
+		fill_ok(&r);
+		result_fail(&r, (enum errclass)ec, "x");
+		o = result_to_json(&r);
+		ck_assert_str_eq(str_of(o, "error_class"), names[ec]);
+		assert_field_set(o);
+		json_decref(o);
+	}
+}
+END_TEST
+
+/* A failure a caller forgot to classify still says it failed. */
+START_TEST(test_failed_without_class)
+{
+	struct result r;
+	json_t *o;
+
+	fill_ok(&r);
+	r.ok = false;
+	r.error_class = ERRCLASS_NONE;
+	snprintf(r.error, sizeof(r.error), "something");
+	o = result_to_json(&r);
+	assert_field_set(o);
+	ck_assert_str_eq(str_of(o, "error_class"), "internal");
+	ck_assert_str_eq(str_of(o, "error"), "something");
+	json_decref(o);
+}
+END_TEST
+
+/* Ok results never carry an error, even a stale one. */
+START_TEST(test_ok_hides_error)
+{
+	struct result r;
+	json_t *o;
+
+	fill_ok(&r);
+	r.error_class = ERRCLASS_TIMEOUT;
+	snprintf(r.error, sizeof(r.error), "stale");
+	o = result_to_json(&r);
+	ck_assert(json_is_null(json_object_get(o, "error_class")));
+	ck_assert(json_is_null(json_object_get(o, "error")));
+	json_decref(o);
+}
+END_TEST
+
+/* Optional labels that are unset or empty are null; fields are never
+ * dropped. */
+START_TEST(test_null_labels)
+{
+	struct result r;
+	json_t *o;
+
+	fill_ok(&r);
+	r.service = NULL;
+	r.layer = "";
+	r.provider = NULL;
+	r.url = NULL;
+	r.region = "";
+	o = result_to_json(&r);
+	assert_field_set(o);
+	ck_assert(json_is_null(json_object_get(o, "service")));
+	ck_assert(json_is_null(json_object_get(o, "layer")));
+	ck_assert(json_is_null(json_object_get(o, "provider")));
+	ck_assert(json_is_null(json_object_get(o, "url")));
+	ck_assert(json_is_null(json_object_get(o, "region")));
+	json_decref(o);
+
+	/* even the required ones: present as null rather than missing */
+	memset(&r, 0, sizeof(r));
+	o = result_to_json(&r);
+	assert_field_set(o);
+	ck_assert(json_is_null(json_object_get(o, "check")));
+	ck_assert(json_is_null(json_object_get(o, "agent")));
+	json_decref(o);
+}
+END_TEST
+
+/* Zero phases are 0, not null. */
+START_TEST(test_zero_phases)
+{
+	struct result r;
+	json_t *o;
+
+	fill_ok(&r);
+	r.dns_us = r.connect_us = r.tls_us = r.processing_us = r.transfer_us = 0;
+	r.bytes = 0;
+	r.seq = 0;
+	o = result_to_json(&r);
+	ck_assert_int_eq(int_of(o, "dns_us"), 0);
+	ck_assert_int_eq(int_of(o, "tls_us"), 0);
+	ck_assert_int_eq(int_of(o, "transfer_us"), 0);
+	ck_assert_int_eq(int_of(o, "bytes"), 0);
+	ck_assert_int_eq(int_of(o, "seq"), 0);
+	json_decref(o);
+}
+END_TEST
+
+START_TEST(test_line)
+{
+	struct result r;
+	char *line;
+	json_t *back, *o;
+
+	fill_ok(&r);
+	result_fail(&r, ERRCLASS_HTTP_STATUS, "HTTP status %d, expected %s", 503,
+	    "200-299");
+	line = result_to_line(&r);
+	ck_assert_ptr_null(strchr(line, '\n'));
+	/* compact, in the record's order */
+	ck_assert_msg(strncmp(line, "{\"check\":\"micro-health\",\"kind\":\"http\","
+	    "\"service\":\"micro\"", 50) == 0, "line: %s", line);
+	back = json_loads(line, 0, NULL);
+	ck_assert_ptr_nonnull(back);
+	o = result_to_json(&r);
+	ck_assert(json_equal(back, o));
+	ck_assert_str_eq(str_of(back, "error"), "HTTP status 503, expected 200-299");
+	json_decref(back);
+	json_decref(o);
+	free(line);
+}
+END_TEST
+
+START_TEST(test_line_order)
+{
+	struct result r;
+	char *line;
+	const char *prev = NULL;
+
+	fill_ok(&r);
+	line = result_to_line(&r);
+	for (size_t i = 0; i + 1 < NELEM(fields); i++) {
+		char key[64];
+		const char *at;
+
+		snprintf(key, sizeof(key), "\"%s\":", fields[i]);
+		at = strstr(line, key);
+		ck_assert_msg(at != NULL, "%s missing from %s", key, line);
+		ck_assert_msg(prev == NULL || at > prev, "%s out of order", key);
+		prev = at;
+	}
+	free(line);
+}
+END_TEST
+
+START_TEST(test_fail_formats_and_caps)
+{
+	struct result r;
+	char big[600];
+
+	fill_ok(&r);
+	result_fail(&r, ERRCLASS_BODY, "JSON %s is %d", "n", 3);
+	ck_assert(!r.ok);
+	ck_assert_int_eq(r.error_class, ERRCLASS_BODY);
+	ck_assert_str_eq(r.error, "JSON n is 3");
+	memset(big, 'e', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	result_fail(&r, ERRCLASS_CONNECT, "%s", big);
+	ck_assert_int_eq(r.error_class, ERRCLASS_CONNECT);
+	ck_assert_uint_eq(strlen(r.error), sizeof(r.error) - 1);
+}
+END_TEST
+
+/* A message cut at the cap inside a multi-byte character, or quoting bytes
+ * that are not UTF-8 (a server's header), still yields an "error" string:
+ * jansson refuses invalid UTF-8, which once dropped the field silently. */
+START_TEST(test_error_utf8_safe)
+{
+	struct result r;
+	char msg[400];
+	size_t off = 0;
+	json_t *o;
+	const char *e;
+
+	/* 1 + 127 * 2 = 255 bytes fit; the 128th "é" is cut in half */
+	msg[off++] = 'x';
+	for (int i = 0; i < 150; i++) {
+		msg[off++] = (char)0xC3;
+		msg[off++] = (char)0xA9;
+	}
+	msg[off] = '\0';
+	fill_ok(&r);
+	result_fail(&r, ERRCLASS_BODY, "%s", msg);
+	ck_assert_uint_eq(strlen(r.error), 255);	/* the half is dropped */
+	o = result_to_json(&r);
+	assert_field_set(o);
+	e = str_of(o, "error");
+	ck_assert_uint_eq(strlen(e), 255);
+	ck_assert_int_eq((unsigned char)e[254], 0xA9);
+	json_decref(o);
+
+	fill_ok(&r);
+	result_fail(&r, ERRCLASS_ASSERTION, "header X is \"%s\"", "caf\xe9 \xff\xfe ok");
+	o = result_to_json(&r);
+	assert_field_set(o);
+	ck_assert_str_eq(str_of(o, "error"), "header X is \"caf? ?? ok\"");
+	json_decref(o);
+
+	/* valid multi-byte text passes unchanged */
+	fill_ok(&r);
+	result_fail(&r, ERRCLASS_BODY, "body does not contain \"%s\"",
+	    "\xe2\x82\xac \xf0\x9f\x98\x80");
+	o = result_to_json(&r);
+	ck_assert_str_eq(str_of(o, "error"),
+	    "body does not contain \"\xe2\x82\xac \xf0\x9f\x98\x80\"");
+	json_decref(o);
+}
+END_TEST
+
+/* Labels that are not UTF-8 are kept too (as '?'). */
+START_TEST(test_label_utf8_safe)
+{
+	struct result r;
+	json_t *o;
+
+	fill_ok(&r);
+	r.url = "http://x.test/\xff";
+	r.check = "bad\xc3";
+	o = result_to_json(&r);
+	assert_field_set(o);
+	ck_assert_str_eq(str_of(o, "url"), "http://x.test/?");
+	ck_assert_str_eq(str_of(o, "check"), "bad?");
+	json_decref(o);
+}
+END_TEST
+
+static Suite *
+result_suite(void)
+{
+	Suite *s = suite_create("result");
+	TCase *tc = tcase_create("json");
+
+	tcase_add_test(tc, test_fields_ok);
+	tcase_add_test(tc, test_fields_failed);
+	tcase_add_test(tc, test_every_class);
+	tcase_add_test(tc, test_failed_without_class);
+	tcase_add_test(tc, test_ok_hides_error);
+	tcase_add_test(tc, test_null_labels);
+	tcase_add_test(tc, test_zero_phases);
+	tcase_add_test(tc, test_line);
+	tcase_add_test(tc, test_line_order);
+	tcase_add_test(tc, test_fail_formats_and_caps);
+	tcase_add_test(tc, test_error_utf8_safe);
+	tcase_add_test(tc, test_label_utf8_safe);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(result_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
