@@ -10,7 +10,7 @@ san=--enable-sanitizers
 [ "${1:-}" = "--no-sanitizers" ] && san=
 
 sh scripts/install-deps.sh test
-[ -x configure ] || autoreconf -fi >/dev/null
+[ -x configure ] || autoreconf -fi >/dev/null 2>&1
 mkdir -p build-test
 cd build-test
 if [ ! -f Makefile ] || [ "$(cat .configured 2>/dev/null)" != "$san" ]; then

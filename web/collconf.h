@@ -1,0 +1,88 @@
+/* collconf: the collector's config file, parsed and validated in one place. */
+#ifndef VANTAGE_COLLCONF_H
+#define VANTAGE_COLLCONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "checkconf.h"
+
+struct confctx;
+
+/* Which results an SLO (or a query) covers; NULL fields match anything. */
+struct selector {
+	char	*service, *layer, *provider, *region, *check;
+};
+
+enum sli_kind { SLI_AVAILABILITY = 0, SLI_LATENCY };
+
+struct slo_config {
+	char		*name;
+	double		 objective;	/* ratio: 99.95 in the file -> 0.9995 */
+	int64_t		 window_ms;
+	enum sli_kind	 sli;
+	int64_t		 threshold_us;	/* latency SLI: good = ok and total <= this */
+	struct selector	 sel;
+};
+
+struct agent_key {
+	char	*id;
+	char	*key;		/* resolved secret */
+	size_t	 keylen;
+};
+
+/* A check the collector hands out, with whom it is for. */
+struct remote_check {
+	char	**regions;	/* NULL: every region */
+	size_t	  nregions;
+	char	**agents;	/* NULL: every agent */
+	size_t	  nagents;
+	json_t	 *def;		/* the definition sent to agents (defaults applied) */
+};
+
+struct collector_config {
+	char			**listen;	/* "host:port" ... */
+	size_t			  nlisten;
+	char			 *tls_cert, *tls_key;	/* PEM file paths, or NULL */
+	char			 *db;
+	struct agent_key	 *agents;
+	size_t			  nagents;
+	struct check_defaults	  defaults;
+	struct check_config	 *checks;	/* validated copies */
+	struct remote_check	 *rchecks;	/* parallel to checks */
+	size_t			  nchecks;
+	struct slo_config	 *slos;
+	size_t			  nslos;
+	int64_t			  keep_raw_ms, keep_1m_ms, keep_1h_ms, keep_1d_ms;
+	char			 *read_token;	/* resolved; NULL: open read API */
+	int64_t			  max_body;	/* ingest body cap, bytes */
+};
+
+#define COLLECTOR_DEFAULT_DB		"vantage-collector.db"
+#define COLLECTOR_DEFAULT_LISTEN	"127.0.0.1:8080"
+#define COLLECTOR_DEFAULT_MAX_BODY	(8LL * 1024 * 1024)
+
+/* Load and validate file; NULL with every error printed to stderr. Free
+ * with collconf_free. */
+struct collector_config *collconf_load(const char *file);
+/* Same with errors collected in c; text (if not NULL) instead of the file. */
+struct collector_config *collconf_load_ctx(struct confctx *c, const char *file,
+    const char *text);
+/* Parse a selector object at path into sel (fields copied). 0 or -1. */
+int collconf_parse_selector(struct confctx *c, const char *path, json_t *v,
+    struct selector *sel);
+/* Does a result with these labels match sel? */
+bool collconf_selector_match(const struct selector *sel, const char *service,
+    const char *layer, const char *provider, const char *region, const char *check);
+/* The agent's key entry, or NULL. */
+const struct agent_key *collconf_agent(const struct collector_config *cc, const char *id);
+/* The SLO named name, or NULL. */
+const struct slo_config *collconf_slo(const struct collector_config *cc, const char *name);
+/* Free. NULL-safe. */
+void collconf_free(struct collector_config *cc);
+void collconf_selector_clear(struct selector *sel);
+
+#endif

@@ -1,0 +1,192 @@
+/* vantage-collector: command line, signals and wiring. */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <microhttpd.h>
+#include <openssl/crypto.h>
+#include <sqlite3.h>
+
+#include "collector.h"
+#include "engine.h"
+#include "http.h"
+#include "imetrics.h"
+#include "log.h"
+#include "timeutil.h"
+
+#define DEFAULT_CONFIG "/etc/vantage/collector.json"
+
+static volatile sig_atomic_t got_stop;
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp,
+"usage: vantage-collector [-c FILE] [--check-config] [options]\n"
+"\n"
+"Receive signed result batches from vantage-agents, keep them in SQLite with\n"
+"rollups, compute SLOs and serve the JSON API, /metrics and /healthz.\n"
+"\n"
+"  -c, --config FILE     collector config (JSON; default " DEFAULT_CONFIG ")\n"
+"      --check-config    validate the config, print a summary, exit 0 or 2\n"
+"      --portfile FILE   write the bound port(s), one per line, once listening\n"
+"                        (use with listen \"127.0.0.1:0\")\n"
+"      --evaluate-every D  how often the SLO engine runs (default 15s)\n"
+"      --log-level LVL   error, warn, info (default) or debug\n"
+"  -h, --help            this help\n"
+"  -V, --version         print the version and exit\n"
+"\n"
+"SIGTERM/SIGINT: finish requests in flight and exit 0.\n"
+"Exit status: 0 ok, 1 runtime failure, 2 bad usage or bad config.\n"
+"Docs: README.md (Collector); config schema: dist/collector.schema.json\n");
+}
+
+static void
+on_signal(int sig)
+{
+	got_stop = 1;
+}
+
+static int
+write_portfile(const char *path, const unsigned *ports, size_t n)
+{
+	char tmp[4096];
+	FILE *fp;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if ((fp = fopen(tmp, "w")) == NULL)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		fprintf(fp, "%u\n", ports[i]);
+	if (fclose(fp) != 0 || rename(tmp, path) != 0)
+		return -1;
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check-config", no_argument, NULL, 'n' },
+		{ "portfile", required_argument, NULL, 'p' },
+		{ "evaluate-every", required_argument, NULL, 'e' },
+		{ "log-level", required_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *config = DEFAULT_CONFIG, *portfile = NULL;
+	enum log_level level = LOG_INFO;
+	struct collector c;
+	struct http_server *http = NULL;
+	struct engine *eng = NULL;
+	struct sigaction sa;
+	unsigned *ports = NULL;
+	bool check_only = false;
+	int64_t every = 15000;
+	char err[512];
+	int ch, rc = 1;
+
+	while ((ch = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': config = optarg; break;
+		case 'n': check_only = true; break;
+		case 'p': portfile = optarg; break;
+		case 'e':
+			if (duration_parse(optarg, &every, err, sizeof(err)) < 0 ||
+			    every < 100) {
+				fprintf(stderr, "vantage-collector: --evaluate-every: %s\n",
+				    every < 100 ? "at least 100ms" : err);
+				return 2;
+			}
+			break;
+		case 'l':
+			if (log_level_parse(optarg, &level) < 0) {
+				fprintf(stderr, "vantage-collector: --log-level: want error, "
+				    "warn, info or debug, not \"%s\"\n", optarg);
+				return 2;
+			}
+			break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("vantage-collector %s\n", PACKAGE_VERSION); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "vantage-collector: unexpected argument \"%s\"\n",
+		    argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	log_init("vantage-collector", level);
+	memset(&c, 0, sizeof(c));
+	if ((c.conf = collconf_load(config)) == NULL)
+		return 2;
+	if (check_only) {
+		printf("%s: OK: %zu listen addresses, %zu agents, %zu checks, %zu SLOs\n",
+		    config, c.conf->nlisten, c.conf->nagents, c.conf->nchecks,
+		    c.conf->nslos);
+		collconf_free(c.conf);
+		return 0;
+	}
+	log_debug("SQLite %s, libmicrohttpd %s, jansson %s, %s", sqlite3_libversion(),
+	    MHD_get_version(), JANSSON_VERSION, OpenSSL_version(OPENSSL_VERSION));
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	c.started_ms = time_now_ms();
+	c.evaluate_every_ms = every;
+	pthread_mutex_init(&c.snap_mu, NULL);
+	pthread_mutex_init(&c.stat_mu, NULL);
+	c.im = imetrics_new();
+	if ((c.st = store_open(c.conf->db, 6, err, sizeof(err))) == NULL) {
+		log_error("collector DB: %s", err);
+		goto out;
+	}
+	engine_evaluate(&c);
+	ports = calloc(c.conf->nlisten, sizeof(*ports));
+	if ((http = http_start(&c, ports, err, sizeof(err))) == NULL) {
+		log_error("%s", err);
+		goto out;
+	}
+	for (size_t i = 0; i < c.conf->nlisten; i++)
+		log_info("listening on %s (port %u)%s", c.conf->listen[i], ports[i],
+		    c.conf->tls_cert ? " with TLS" : "");
+	if (portfile && write_portfile(portfile, ports, c.conf->nlisten) < 0) {
+		log_error("cannot write port file %s: %s", portfile, strerror(errno));
+		goto out;
+	}
+	if ((eng = engine_start(&c, err, sizeof(err))) == NULL) {
+		log_error("%s", err);
+		goto out;
+	}
+	log_info("vantage-collector %s: %zu agents, %zu checks, %zu SLOs, DB %s",
+	    PACKAGE_VERSION, c.conf->nagents, c.conf->nchecks, c.conf->nslos,
+	    c.conf->db);
+	while (!got_stop)
+		sleep(1);	/* a signal cuts the sleep short */
+	log_info("stopping");
+	rc = 0;
+out:
+	http_stop(http);
+	engine_stop(eng);
+	store_close(c.st);
+	if (c.snap)
+		engine_snapshot_put(&c, c.snap);
+	imetrics_free(c.im);
+	free(ports);
+	collconf_free(c.conf);
+	return rc;
+}

@@ -1,0 +1,20 @@
+/* routes: the collector's route table (method, path, auth, handler). */
+#include "config.h"
+
+#include "api.h"
+#include "http.h"
+#include "ingest.h"
+
+const struct route http_routes[] = {
+	{ "GET", "/healthz", AUTH_NONE, api_healthz },
+	{ "GET", "/metrics", AUTH_READ, api_metrics },
+	{ "POST", "/api/v1/ingest", AUTH_AGENT, ingest_handle },
+	{ "GET", "/api/v1/agent/checks", AUTH_AGENT, ingest_agent_checks },
+	{ "GET", "/api/v1/status", AUTH_READ, api_status },
+	{ "GET", "/api/v1/slos", AUTH_READ, api_slos },
+	{ "GET", "/api/v1/slos/", AUTH_READ, api_slo },
+	{ "GET", "/api/v1/series", AUTH_READ, api_series },
+	{ "GET", "/api/v1/agents", AUTH_READ, api_agents },
+	{ "GET", "/", AUTH_READ, api_index },
+	{ NULL, NULL, AUTH_NONE, NULL }
+};
