@@ -118,7 +118,11 @@ sloeng_aggregate(sqlite3 *db, const struct selector *sel, int64_t from_ms,
 		    "check, agent or service)", by);
 		return -1;
 	}
-	from_ms = floor_to(from_ms, MIN_MS);
+	/* Windows longer than the minute rollups reach (retention.minute must
+	 * cover 3d1h) start on a whole hour, so their first partial hour comes
+	 * from rollup_1h, which is kept longer. */
+	from_ms = floor_to(from_ms, to_ms - from_ms > 3 * DAY_MS + HOUR_MS ?
+	    HOUR_MS : MIN_MS);
 	if (to_ms <= from_ms)
 		return 0;
 	split_window(from_ms, to_ms, r);
@@ -246,28 +250,57 @@ latency_json(const struct sketch *sk)
 	    "p99_ms", sketch_quantile(sk, 0.99) / 1000.0);
 }
 
+/* Per-group numbers over the SLO window and every burn-rate window. */
 static json_t *
-breakdown(sqlite3 *db, const struct slo_config *slo, int64_t from, int64_t to,
-    const char *by, char *err, size_t errlen)
+breakdown(sqlite3 *db, const struct slo_config *slo, int64_t now, const char *by,
+    char *err, size_t errlen)
 {
+	int64_t from = now - slo->window_ms;
 	struct rollup_agg *a;
-	json_t *arr;
-	size_t n;
+	json_t *arr, *rates[64];
+	size_t n, nall;
 
-	if (sloeng_aggregate(db, &slo->sel, from, to, by, &a, &n, err, errlen) < 0)
+	if (sloeng_aggregate(db, &slo->sel, from, now, by, &a, &nall, err, errlen) < 0)
 		return NULL;
+	n = nall > 64 ? 64 : nall;	/* wider is not a breakdown any more */
 	arr = json_array();
 	for (size_t i = 0; i < n; i++) {
 		int64_t good = sloeng_good(slo, &a[i]);
-		json_array_append_new(arr, json_pack("{s:s,s:I,s:I,s:o,s:o,s:o}",
+
+		rates[i] = json_object();
+		json_object_set_new(rates[i], "window", sloeng_ratio(slo_burn_rate(
+		    slo->objective, good, a[i].total)));
+		json_array_append_new(arr, json_pack("{s:s,s:I,s:I,s:o,s:f,s:o,s:o,s:o}",
 		    "key", a[i].key, "good", (json_int_t)good, "total",
 		    (json_int_t)a[i].total,
 		    "availability", sloeng_ratio(slo_availability(good, a[i].total)),
+		    "error_budget", slo_budget(slo->objective, a[i].total),
 		    "budget_remaining", sloeng_ratio(slo_budget_remaining(
 			slo->objective, good, a[i].total)),
+		    "burn_rates", rates[i],
 		    "latency", latency_json(&a[i].sk)));
 	}
-	sloeng_aggs_free(a, n);
+	for (int w = 0; w < SLOENG_NWINDOWS; w++) {
+		struct rollup_agg *b;
+		size_t nb;
+
+		if (sloeng_aggregate(db, &slo->sel, now - sloeng_windows[w].ms, now, by,
+		    &b, &nb, err, errlen) < 0) {
+			sloeng_aggs_free(a, nall);
+			json_decref(arr);
+			return NULL;
+		}
+		for (size_t i = 0; i < n; i++) {
+			json_t *v = json_null();
+			for (size_t j = 0; j < nb; j++)
+				if (strcmp(a[i].key, b[j].key) == 0)
+					v = sloeng_ratio(slo_burn_rate(slo->objective,
+					    sloeng_good(slo, &b[j]), b[j].total));
+			json_object_set_new(rates[i], sloeng_windows[w].name, v);
+		}
+		sloeng_aggs_free(b, nb);
+	}
+	sloeng_aggs_free(a, nall);
 	return arr;
 }
 
@@ -358,7 +391,7 @@ sloeng_evaluate(sqlite3 *db, const struct slo_config *slo, int64_t now_ms,
 		static const char *const cols[] = { "region", "layer", "provider" };
 
 		for (int i = 0; i < 3; i++) {
-			json_t *b = breakdown(db, slo, from, now_ms, cols[i], err, errlen);
+			json_t *b = breakdown(db, slo, now_ms, cols[i], err, errlen);
 			if (b == NULL) {
 				json_decref(by);
 				goto fail;

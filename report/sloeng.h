@@ -29,7 +29,8 @@ extern const char *const sloeng_group_cols[];	/* region, layer, provider, check,
 
 /* Aggregate the rollups matching sel with buckets in [from_ms, to_ms),
  * grouped by `by` (NULL: one group; else one of sloeng_group_cols). The
- * window is widened to whole minutes. Returns 0 and a new array in *out
+ * window's start is widened to a whole minute (to a whole hour for windows
+ * longer than 3d1h, which outlive the minute rollups). Returns 0 and a new array in *out
  * (free with sloeng_aggs_free), or -1 with a message in err. */
 int sloeng_aggregate(sqlite3 *db, const struct selector *sel, int64_t from_ms,
     int64_t to_ms, const char *by, struct rollup_agg **out, size_t *nout,

@@ -308,6 +308,20 @@ slo_gauge(struct buf *b, const char *metric, const char *slo, const char *window
 	buf_printf(b, "} %.9g\n", json_number_value(v));
 }
 
+/* The SLO gauges of /metrics: the snapshot field each one shows (NULL: the
+ * burn_rates object, one sample per window). */
+static const struct {
+	const char	*metric, *field, *help;
+} slo_families[] = {
+	{ "vantage_slo_objective", "objective", "The SLO's objective (ratio)." },
+	{ "vantage_slo_availability", "availability",
+	    "Good / total events over the SLO's window." },
+	{ "vantage_slo_budget_remaining", "budget_remaining",
+	    "Error budget left over the window (1 untouched, 0 spent, < 0 overspent)." },
+	{ "vantage_slo_burn_rate", NULL,
+	    "Error ratio over the window divided by the allowed error ratio." },
+};
+
 void
 api_metrics(struct collector *c, struct http_request *r, struct http_response *resp)
 {
@@ -334,28 +348,24 @@ api_metrics(struct collector *c, struct http_request *r, struct http_response *r
 			buf_printf(b, "} %.9g\n", json_number_value(ratio));
 		}
 	}
-	promtext_help(b, "vantage_slo_objective", "gauge", "The SLO's objective (ratio).");
-	promtext_help(b, "vantage_slo_availability", "gauge",
-	    "Good / total events over the SLO's window.");
-	promtext_help(b, "vantage_slo_budget_remaining", "gauge",
-	    "Error budget left over the window (1 untouched, 0 spent, < 0 overspent).");
-	promtext_help(b, "vantage_slo_burn_rate", "gauge",
-	    "Error ratio over the window divided by the allowed error ratio.");
-	if (s) {
+	/* one family at a time: the text format wants each family's samples
+	 * right after its HELP and TYPE */
+	for (size_t f = 0; f < sizeof(slo_families) / sizeof(slo_families[0]); f++) {
+		promtext_help(b, slo_families[f].metric, "gauge", slo_families[f].help);
+		if (s == NULL)
+			continue;
 		json_array_foreach(s->slos, i, o) {
 			const char *name = json_string_value(json_object_get(o, "name"));
-			json_t *rates = json_object_get(o, "burn_rates");
 			const char *w;
 			json_t *v;
 
-			slo_gauge(b, "vantage_slo_objective", name, NULL,
-			    json_object_get(o, "objective"));
-			slo_gauge(b, "vantage_slo_availability", name, NULL,
-			    json_object_get(o, "availability"));
-			slo_gauge(b, "vantage_slo_budget_remaining", name, NULL,
-			    json_object_get(o, "budget_remaining"));
-			json_object_foreach(rates, w, v)
-				slo_gauge(b, "vantage_slo_burn_rate", name, w, v);
+			if (slo_families[f].field != NULL) {
+				slo_gauge(b, slo_families[f].metric, name, NULL,
+				    json_object_get(o, slo_families[f].field));
+				continue;
+			}
+			json_object_foreach(json_object_get(o, "burn_rates"), w, v)
+				slo_gauge(b, slo_families[f].metric, name, w, v);
 		}
 	}
 	store_counters(c->st, &stored, &dups, &busy);
@@ -376,6 +386,8 @@ api_metrics(struct collector *c, struct http_request *r, struct http_response *r
 	    (long long)c->ingest_unauthorized);
 	buf_printf(b, "vantage_ingest_requests_total{answer=\"malformed\"} %lld\n",
 	    (long long)c->ingest_malformed);
+	buf_printf(b, "vantage_ingest_requests_total{answer=\"too_large\"} %lld\n",
+	    (long long)c->ingest_too_large);
 	buf_printf(b, "vantage_ingest_requests_total{answer=\"busy\"} %lld\n",
 	    (long long)busy);
 	pthread_mutex_unlock(&c->stat_mu);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 #include <openssl/crypto.h>
@@ -14,10 +15,12 @@
 #include "collector.h"
 #include "http.h"
 #include "log.h"
+#include "sign.h"
 #include "xmalloc.h"
 
 #define HTTP_THREADS 4
 #define PEM_MAX (1024 * 1024)
+#define DISCARD_MAX (256ULL * 1024 * 1024)	/* oversized upload read and dropped */
 
 struct http_server {
 	struct MHD_Daemon	**d;
@@ -111,8 +114,10 @@ read_token_ok(struct collector *c, struct http_request *r)
 	return false;
 }
 
+/* Queue resp; a 401 names the scheme the route wants (auth). */
 static enum MHD_Result
-send_response(struct MHD_Connection *conn, struct http_response *resp)
+send_response(struct MHD_Connection *conn, struct http_response *resp,
+    enum route_auth auth)
 {
 	struct MHD_Response *r;
 	enum MHD_Result ret;
@@ -137,7 +142,8 @@ send_response(struct MHD_Connection *conn, struct http_response *resp)
 		MHD_add_response_header(r, "Retry-After", ra);
 	}
 	if (resp->status == 401)
-		MHD_add_response_header(r, "WWW-Authenticate", "Bearer realm=\"vantage\"");
+		MHD_add_response_header(r, "WWW-Authenticate", auth == AUTH_AGENT ?
+		    SIGN_SCHEME : "Bearer realm=\"vantage\"");
 	ret = MHD_queue_response(conn, (unsigned)resp->status, r);
 	MHD_destroy_response(r);
 	return ret;
@@ -156,25 +162,40 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	bool known;
 	enum MHD_Result ret;
 
+	/*
+	 * An oversized body gets a 413; the question is when. Answering
+	 * while the client is still sending closes the socket on unread data,
+	 * and the reset can reach the client before the answer. So the 413
+	 * goes out at once only to a client that waits (Expect:
+	 * 100-continue) or announced more than DISCARD_MAX; any other
+	 * oversized body (announced, or chunked past the cap) is read to its
+	 * end and dropped first.
+	 */
 	if (r == NULL) {
-		const char *cl;
+		const char *cl, *expect;
+		unsigned long long len;
 
 		r = xcalloc(1, sizeof(*r));
 		buf_init(&r->body, (size_t)c->conf->max_body);
 		r->conn = conn;
 		*req_cls = r;
-		/* refuse an announced oversized body before reading it */
 		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
-		if (cl && strtoull(cl, NULL, 10) > (unsigned long long)c->conf->max_body)
-			r->too_large = true;
-		if (!r->too_large)
+		len = cl ? strtoull(cl, NULL, 10) : 0;
+		if (len <= (unsigned long long)c->conf->max_body)
+			return MHD_YES;
+		r->too_large = true;
+		expect = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Expect");
+		if ((expect == NULL || strcasecmp(expect, "100-continue") != 0) &&
+		    len <= DISCARD_MAX)
 			return MHD_YES;
 	}
 	if (*upload_size > 0) {
-		if (!r->too_large && buf_append(&r->body, upload, *upload_size) < 0)
+		if (r->too_large)
+			r->discarded += *upload_size;
+		else if (buf_append(&r->body, upload, *upload_size) < 0)
 			r->too_large = true;
 		*upload_size = 0;
-		if (!r->too_large)
+		if (!r->too_large || r->discarded < DISCARD_MAX)
 			return MHD_YES;
 	}
 	r->method = method;
@@ -187,9 +208,13 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		http_error(&resp, 405, "method %s not allowed on %s", method, url);
 	else if (rt == NULL)
 		http_error(&resp, 404, "no such endpoint: %s (see README: API)", url);
-	else if (r->too_large && rt->auth == AUTH_AGENT)
+	else if (r->too_large && rt->auth == AUTH_AGENT) {
+		pthread_mutex_lock(&c->stat_mu);
+		c->ingest_too_large++;
+		pthread_mutex_unlock(&c->stat_mu);
 		http_error(&resp, 413, "request body larger than %lld bytes",
 		    (long long)c->conf->max_body);
+	}
 	else if (r->too_large)
 		http_error(&resp, 413, "request body too large");
 	else if (rt->auth == AUTH_READ && !read_token_ok(c, r))
@@ -197,7 +222,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		    "(Authorization: Bearer TOKEN)");
 	else
 		rt->fn(c, r, &resp);
-	ret = send_response(conn, &resp);
+	ret = send_response(conn, &resp, rt ? rt->auth : AUTH_NONE);
 	buf_free(&resp.body);
 	return ret;
 }

@@ -20,6 +20,7 @@ struct http_request {
 	const char		*method, *path;
 	struct buf		 body;		/* capped at the collector's max_body */
 	bool			 too_large;
+	unsigned long long	 discarded;	/* bytes dropped past the cap */
 };
 
 struct http_response {

@@ -148,15 +148,24 @@ ingest_parse_result(json_t *rec, const char *agent, int64_t now_ms,
 	return 0;
 }
 
+/* What the batch says about its agent. The region is the batch's "region",
+ * else that of its first result that has one (every record carries it). */
 static void
 agent_report(json_t *root, const char *agent, struct agent_report *rep)
 {
-	json_t *v;
+	json_t *v, *rec;
+	size_t i;
 
 	memset(rep, 0, sizeof(*rep));
 	rep->id = agent;
 	if (json_is_string(v = json_object_get(root, "region")))
 		rep->region = json_string_value(v);
+	json_array_foreach(json_object_get(root, "results"), i, rec) {
+		if (rep->region != NULL)
+			break;
+		if (json_is_string(v = json_object_get(rec, "region")))
+			rep->region = json_string_value(v);
+	}
 	if (json_is_string(v = json_object_get(root, "provider")))
 		rep->provider = json_string_value(v);
 	if (json_is_string(v = json_object_get(root, "version")))
@@ -327,11 +336,12 @@ ingest_agent_checks(struct collector *c, struct http_request *r,
 {
 	const struct agent_key *ak;
 	const char *region = http_query(r, "region"), *inm;
-	json_t *arr = json_array(), *answer;
+	json_t *arr, *answer;
 	char *txt, hash[SIGN_HEX_LEN + 1], known[128];
 
 	if ((ak = authenticate(c, r, resp)) == NULL)
 		return;
+	arr = json_array();
 	if (region == NULL)
 		region = known_region(c, ak->id, known, sizeof(known));
 	for (size_t i = 0; i < c->conf->nchecks; i++) {
