@@ -12,6 +12,7 @@
 
 #include "agent_http.h"
 #include "errclass.h"
+#include "promtext.h"
 #include "sched.h"
 #include "timeutil.h"
 #include "xmalloc.h"
@@ -49,26 +50,50 @@ agent_http_split_addr(const char *addr, char *host, size_t hostlen, unsigned *po
 	return 0;
 }
 
-/* Prometheus label value escaping: backslash, quote, newline. */
-static void
-put_label(struct buf *b, const char *name, const char *v, bool first)
+/* How long ago ts_ms was (0 for none or the future). */
+static int64_t
+age_ms(int64_t ts_ms, int64_t now_ms)
 {
-	buf_printf(b, "%s%s=\"", first ? "" : ",", name);
-	for (v = v ? v : ""; *v; v++) {
-		if (*v == '\\' || *v == '"')
-			buf_printf(b, "\\%c", *v);
-		else if (*v == '\n')
-			buf_append(b, "\\n", 2);
-		else
-			buf_append(b, v, 1);
-	}
-	buf_append(b, "\"", 1);
+	return ts_ms > 0 && now_ms > ts_ms ? now_ms - ts_ms : 0;
 }
 
+/* The shipping part of /metrics; s->mu is held. */
 static void
-help(struct buf *b, const char *name, const char *type, const char *text)
+ship_metrics(struct sched *s, struct buf *b)
 {
-	buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, text, name, type);
+	const struct ship_stats *st = &s->ship_st;
+
+	promtext_help(b, "vantage_agent_ship_last_success_timestamp_seconds", "gauge",
+	    "When a batch was last acknowledged by the collector (0: never).");
+	buf_printf(b, "vantage_agent_ship_last_success_timestamp_seconds %.3f\n",
+	    (double)st->last_success_ms / 1e3);
+	promtext_help(b, "vantage_agent_ship_errors_total", "counter",
+	    "Failed attempts to ship a batch, by reason.");
+	for (int i = 0; i < SHIP_ERR_COUNT; i++) {
+		buf_printf(b, "vantage_agent_ship_errors_total{");
+		promtext_label(b, "reason", ship_error_names[i], true);
+		buf_printf(b, "} %lld\n", (long long)st->errors[i]);
+	}
+	promtext_help(b, "vantage_agent_ship_batches_total", "counter",
+	    "Batches acknowledged by the collector.");
+	buf_printf(b, "vantage_agent_ship_batches_total %lld\n", (long long)st->batches);
+	promtext_help(b, "vantage_agent_shipped_results_total", "counter",
+	    "Results acknowledged by the collector and marked shipped.");
+	buf_printf(b, "vantage_agent_shipped_results_total %lld\n", (long long)st->shipped);
+	promtext_help(b, "vantage_agent_ship_rejected_total", "counter",
+	    "Results the collector rejected as invalid (not sent again).");
+	buf_printf(b, "vantage_agent_ship_rejected_total %lld\n", (long long)st->rejected);
+	promtext_help(b, "vantage_agent_checks_pull_last_success_timestamp_seconds",
+	    "gauge", "When the check definitions were last pulled (0: never).");
+	buf_printf(b, "vantage_agent_checks_pull_last_success_timestamp_seconds %.3f\n",
+	    (double)st->pull_last_success_ms / 1e3);
+	promtext_help(b, "vantage_agent_checks_pull_errors_total", "counter",
+	    "Failed or refused pulls of the check definitions.");
+	buf_printf(b, "vantage_agent_checks_pull_errors_total %lld\n",
+	    (long long)st->pull_errors);
+	promtext_help(b, "vantage_agent_checks_remote", "gauge",
+	    "Checks pulled from the collector in the running config.");
+	buf_printf(b, "vantage_agent_checks_remote %zu\n", s->conf->nremote);
 }
 
 void
@@ -77,32 +102,32 @@ agent_http_metrics(struct sched *s, struct buf *b)
 	static const char *const phases[] = {
 		"dns", "connect", "tls", "processing", "transfer", "total"
 	};
-	int64_t cum = 0;
+	int64_t cum = 0, now = time_now_ms();
 
 	pthread_mutex_lock(&s->mu);
-	help(b, "vantage_agent_info", "gauge", "Agent identity and version.");
+	promtext_help(b, "vantage_agent_info", "gauge", "Agent identity and version.");
 	buf_printf(b, "vantage_agent_info{");
-	put_label(b, "agent", s->conf->id, true);
-	put_label(b, "region", s->conf->region, false);
-	put_label(b, "provider", s->conf->provider, false);
-	put_label(b, "version", PACKAGE_VERSION, false);
+	promtext_label(b, "agent", s->conf->id, true);
+	promtext_label(b, "region", s->conf->region, false);
+	promtext_label(b, "provider", s->conf->provider, false);
+	promtext_label(b, "version", PACKAGE_VERSION, false);
 	buf_printf(b, "} 1\n");
 
-	help(b, "vantage_agent_check_up", "gauge",
+	promtext_help(b, "vantage_agent_check_up", "gauge",
 	    "1 if the last run of the check passed, 0 if it failed.");
 	for (size_t i = 0; i < s->nchecks; i++) {
 		const struct check *ck = s->checks[i];
 		if (ck->st.last_ok < 0)
 			continue;
 		buf_printf(b, "vantage_agent_check_up{");
-		put_label(b, "check", ck->conf->name, true);
-		put_label(b, "kind", ck->conf->kind, false);
-		put_label(b, "service", ck->conf->service, false);
-		put_label(b, "layer", ck->conf->layer, false);
-		put_label(b, "provider", ck->conf->provider, false);
+		promtext_label(b, "check", ck->conf->name, true);
+		promtext_label(b, "kind", ck->conf->kind, false);
+		promtext_label(b, "service", ck->conf->service, false);
+		promtext_label(b, "layer", ck->conf->layer, false);
+		promtext_label(b, "provider", ck->conf->provider, false);
 		buf_printf(b, "} %d\n", ck->st.last_ok);
 	}
-	help(b, "vantage_agent_check_phase_seconds", "gauge",
+	promtext_help(b, "vantage_agent_check_phase_seconds", "gauge",
 	    "Duration of each phase of the check's last run.");
 	for (size_t i = 0; i < s->nchecks; i++) {
 		const struct check *ck = s->checks[i];
@@ -115,12 +140,12 @@ agent_http_metrics(struct sched *s, struct buf *b)
 			continue;
 		for (int p = 0; p < 6; p++) {
 			buf_printf(b, "vantage_agent_check_phase_seconds{");
-			put_label(b, "check", ck->conf->name, true);
-			put_label(b, "phase", phases[p], false);
+			promtext_label(b, "check", ck->conf->name, true);
+			promtext_label(b, "phase", phases[p], false);
 			buf_printf(b, "} %.6f\n", (double)v[p] / 1e6);
 		}
 	}
-	help(b, "vantage_agent_check_results_total", "counter",
+	promtext_help(b, "vantage_agent_check_results_total", "counter",
 	    "Results of the check by outcome: ok or the error class.");
 	for (size_t i = 0; i < s->nchecks; i++) {
 		const struct check *ck = s->checks[i];
@@ -128,61 +153,66 @@ agent_http_metrics(struct sched *s, struct buf *b)
 			if (c != ERRCLASS_NONE && ck->st.by_class[c] == 0)
 				continue;
 			buf_printf(b, "vantage_agent_check_results_total{");
-			put_label(b, "check", ck->conf->name, true);
-			put_label(b, "result", c == ERRCLASS_NONE ? "ok" :
+			promtext_label(b, "check", ck->conf->name, true);
+			promtext_label(b, "result", c == ERRCLASS_NONE ? "ok" :
 			    errclass_name((enum errclass)c), false);
 			buf_printf(b, "} %lld\n", (long long)ck->st.by_class[c]);
 		}
 	}
-	help(b, "vantage_agent_check_last_run_timestamp_seconds", "gauge",
+	promtext_help(b, "vantage_agent_check_last_run_timestamp_seconds", "gauge",
 	    "Start time of the check's last run.");
 	for (size_t i = 0; i < s->nchecks; i++) {
 		const struct check *ck = s->checks[i];
 		if (ck->st.last_ok < 0)
 			continue;
 		buf_printf(b, "vantage_agent_check_last_run_timestamp_seconds{");
-		put_label(b, "check", ck->conf->name, true);
+		promtext_label(b, "check", ck->conf->name, true);
 		buf_printf(b, "} %.3f\n", (double)ck->st.last_ts_ms / 1e3);
 	}
-	help(b, "vantage_agent_check_cert_not_after_seconds", "gauge",
+	promtext_help(b, "vantage_agent_check_cert_not_after_seconds", "gauge",
 	    "Expiry (notAfter) of the leaf certificate seen by the check.");
 	for (size_t i = 0; i < s->nchecks; i++) {
 		const struct check *ck = s->checks[i];
 		if (ck->st.last_cert_not_after == 0)
 			continue;
 		buf_printf(b, "vantage_agent_check_cert_not_after_seconds{");
-		put_label(b, "check", ck->conf->name, true);
+		promtext_label(b, "check", ck->conf->name, true);
 		buf_printf(b, "} %lld\n", (long long)ck->st.last_cert_not_after);
 	}
-	help(b, "vantage_agent_checks_configured", "gauge", "Checks in the running config.");
+	promtext_help(b, "vantage_agent_checks_configured", "gauge", "Checks in the running config.");
 	buf_printf(b, "vantage_agent_checks_configured %zu\n", s->nchecks);
-	help(b, "vantage_agent_inflight", "gauge", "Checks running right now.");
+	promtext_help(b, "vantage_agent_inflight", "gauge", "Checks running right now.");
 	buf_printf(b, "vantage_agent_inflight %d\n", s->inflight);
-	help(b, "vantage_agent_results_total", "counter", "Results produced.");
+	promtext_help(b, "vantage_agent_results_total", "counter", "Results produced.");
 	buf_printf(b, "vantage_agent_results_total %lld\n", (long long)s->results_total);
-	help(b, "vantage_agent_store_errors_total", "counter",
+	promtext_help(b, "vantage_agent_store_errors_total", "counter",
 	    "Failed attempts to write results to the agent DB.");
 	buf_printf(b, "vantage_agent_store_errors_total %lld\n", (long long)s->store_errors);
-	help(b, "vantage_agent_outbox_rows", "gauge", "Rows in the agent DB.");
+	promtext_help(b, "vantage_agent_outbox_rows", "gauge", "Rows in the agent DB.");
 	buf_printf(b, "vantage_agent_outbox_rows %lld\n", (long long)s->rows);
-	help(b, "vantage_agent_outbox_depth", "gauge", "Results waiting to be shipped.");
+	promtext_help(b, "vantage_agent_outbox_depth", "gauge", "Results waiting to be shipped.");
 	buf_printf(b, "vantage_agent_outbox_depth %lld\n", (long long)s->depth);
-	help(b, "vantage_agent_outbox_dropped_total", "counter",
+	promtext_help(b, "vantage_agent_outbox_oldest_unshipped_age_seconds", "gauge",
+	    "Age of the oldest result waiting to be shipped (0: none).");
+	buf_printf(b, "vantage_agent_outbox_oldest_unshipped_age_seconds %.3f\n",
+	    (double)age_ms(s->oldest_unshipped_ms, now) / 1e3);
+	promtext_help(b, "vantage_agent_outbox_dropped_total", "counter",
 	    "Results lost before shipping (retention cap or DB failure).");
 	buf_printf(b, "vantage_agent_outbox_dropped_total %lld\n", (long long)s->dropped_total);
-	help(b, "vantage_agent_outbox_capped_total", "counter",
+	promtext_help(b, "vantage_agent_outbox_capped_total", "counter",
 	    "Rows removed because agent.retention.max_rows was reached.");
 	buf_printf(b, "vantage_agent_outbox_capped_total %lld\n", (long long)s->capped_total);
-	help(b, "vantage_agent_outbox_expired_total", "counter",
+	promtext_help(b, "vantage_agent_outbox_expired_total", "counter",
 	    "Rows removed by age (agent.retention.shipped).");
 	buf_printf(b, "vantage_agent_outbox_expired_total %lld\n", (long long)s->expired_total);
-	help(b, "vantage_agent_config_reloads_total", "counter",
+	promtext_help(b, "vantage_agent_config_reloads_total", "counter",
 	    "Config reloads (SIGHUP) by result.");
 	buf_printf(b, "vantage_agent_config_reloads_total{result=\"ok\"} %lld\n",
 	    (long long)s->reloads_ok);
 	buf_printf(b, "vantage_agent_config_reloads_total{result=\"error\"} %lld\n",
 	    (long long)s->reloads_failed);
-	help(b, "vantage_agent_schedule_lateness_seconds", "histogram",
+	ship_metrics(s, b);
+	promtext_help(b, "vantage_agent_schedule_lateness_seconds", "histogram",
 	    "How late each run started after its due time.");
 	for (int i = 0; i < SCHED_LATENESS_BUCKETS; i++) {
 		cum += s->late_counts[i];
@@ -194,11 +224,11 @@ agent_http_metrics(struct sched *s, struct buf *b)
 	buf_printf(b, "vantage_agent_schedule_lateness_seconds_sum %.6f\n", s->late_sum);
 	buf_printf(b, "vantage_agent_schedule_lateness_seconds_count %lld\n",
 	    (long long)s->late_n);
-	help(b, "vantage_agent_last_loop_timestamp_seconds", "gauge",
+	promtext_help(b, "vantage_agent_last_loop_timestamp_seconds", "gauge",
 	    "When the probe loop last went round.");
 	buf_printf(b, "vantage_agent_last_loop_timestamp_seconds %.3f\n",
 	    (double)s->last_loop_ms / 1e3);
-	help(b, "vantage_agent_start_time_seconds", "gauge", "When the agent started.");
+	promtext_help(b, "vantage_agent_start_time_seconds", "gauge", "When the agent started.");
 	buf_printf(b, "vantage_agent_start_time_seconds %.3f\n", (double)s->started_ms / 1e3);
 	pthread_mutex_unlock(&s->mu);
 }
@@ -209,7 +239,7 @@ void
 agent_http_health(struct sched *s, struct buf *out, int *http_status)
 {
 	json_t *o = json_object();
-	int64_t now = time_now_ms(), up = 0, down = 0, age;
+	int64_t now = time_now_ms(), up = 0, down = 0, age, ship_errors = 0;
 	char *txt;
 
 	pthread_mutex_lock(&s->mu);
@@ -237,7 +267,17 @@ agent_http_health(struct sched *s, struct buf *out, int *http_status)
 	json_object_set_new(o, "outbox_depth", json_integer(s->depth));
 	json_object_set_new(o, "outbox_rows", json_integer(s->rows));
 	json_object_set_new(o, "outbox_dropped", json_integer(s->dropped_total));
+	json_object_set_new(o, "outbox_oldest_unshipped_age_ms",
+	    json_integer(age_ms(s->oldest_unshipped_ms, now)));
 	json_object_set_new(o, "store_errors", json_integer(s->store_errors));
+	json_object_set_new(o, "collector", s->ship_st.url ?
+	    json_string(s->ship_st.url) : json_null());
+	json_object_set_new(o, "last_ship", s->ship_st.last_success_ms ?
+	    json_integer(s->ship_st.last_success_ms) : json_null());
+	for (int i = 0; i < SHIP_ERR_COUNT; i++)
+		ship_errors += s->ship_st.errors[i];
+	json_object_set_new(o, "ship_errors", json_integer(ship_errors));
+	json_object_set_new(o, "checks_remote", json_integer((json_int_t)s->conf->nremote));
 	json_object_set_new(o, "uptime_s", json_integer((now - s->started_ms) / 1000));
 	pthread_mutex_unlock(&s->mu);
 	*http_status = age > LOOP_STALL_MS ? 503 : 200;

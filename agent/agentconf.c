@@ -2,11 +2,18 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
 
 #include "agentconf.h"
 #include "conf.h"
+#include "log.h"
+#include "secret.h"
 #include "xmalloc.h"
 
 static int
@@ -72,12 +79,84 @@ parse_agent(struct confctx *c, json_t *o, struct agent_config *ac)
 	}
 }
 
+/* Split an http(s) base URL into the URL without trailing '/' and its path
+ * ("" or "/base"). No credentials, query or fragment: the key signs the
+ * requests, and the API paths are appended to the base. 0 or -1. */
+static int
+split_collector_url(const char *url, char **base, char **path)
+{
+	const char *host, *slash;
+	size_t len = strlen(url), hostlen, pre;
+
+	if (strncasecmp(url, "http://", 7) == 0)
+		host = url + 7;
+	else if (strncasecmp(url, "https://", 8) == 0)
+		host = url + 8;
+	else
+		return -1;
+	if (strpbrk(url, "?#@ \t\r\n") != NULL || len > 1024)
+		return -1;
+	slash = strchr(host, '/');
+	hostlen = slash ? (size_t)(slash - host) : strlen(host);
+	if (hostlen == 0 || host[0] == ':')
+		return -1;
+	pre = (size_t)(host - url) + hostlen;
+	while (len > pre && url[len - 1] == '/')
+		len--;
+	*base = xstrndup(url, len);
+	*path = xstrndup(url + pre, len - pre);
+	return 0;
+}
+
+static void
+parse_collector(struct confctx *c, json_t *o, struct agent_config *ac)
+{
+	static const char *const keys[] = {
+		"url", "key", "ca_file", "batch_max", "pull_every", "timeout", NULL
+	};
+	struct agent_collector *co;
+	char *url = NULL, *spec = NULL, err[256];
+
+	if (conf_object(c, "collector", o) == NULL)
+		return;
+	co = ac->collector = xcalloc(1, sizeof(*co));
+	co->batch_max = AGENT_DEFAULT_BATCH_MAX;
+	co->pull_every_ms = AGENT_DEFAULT_PULL_EVERY_MS;
+	co->timeout_ms = AGENT_DEFAULT_SHIP_TIMEOUT_MS;
+	conf_only_keys(c, "collector", o, keys);
+	if (conf_get_string(c, "collector", o, "url", true, &url) == 0 && url &&
+	    split_collector_url(url, &co->url, &co->path) < 0)
+		conf_error(c, "collector.url", "must be an http:// or https:// base URL "
+		    "such as \"https://collector.example.com:8443\" (a base path is "
+		    "allowed; no credentials, query or fragment)");
+	free(url);
+	if (conf_get_string(c, "collector", o, "key", true, &spec) == 0 && spec) {
+		if (secret_resolve(spec, &co->key, err, sizeof(err)) < 0)
+			conf_error(c, "collector.key", "%s", err);
+		else if ((co->keylen = strlen(co->key)) < AGENT_KEY_MIN)
+			conf_error(c, "collector.key", "too short: use at least %d random "
+			    "characters (e.g. openssl rand -hex 32)", AGENT_KEY_MIN);
+	}
+	free(spec);
+	if (conf_get_string(c, "collector", o, "ca_file", false, &co->ca_file) == 0 &&
+	    co->ca_file && access(co->ca_file, R_OK) != 0)
+		conf_error(c, "collector.ca_file", "cannot read %s: %s", co->ca_file,
+		    strerror(errno));
+	conf_get_int(c, "collector", o, "batch_max", 1, 10000, &co->batch_max);
+	conf_get_duration(c, "collector", o, "pull_every", 1000, 86400000,
+	    &co->pull_every_ms);
+	conf_get_duration(c, "collector", o, "timeout", 100, 600000, &co->timeout_ms);
+}
+
 struct agent_config *
 agentconf_load_ctx(struct confctx *c, const char *file, const char *text)
 {
-	static const char *const keys[] = { "agent", "defaults", "checks", NULL };
+	static const char *const keys[] = {
+		"agent", "collector", "defaults", "checks", NULL
+	};
 	struct agent_config *ac = xcalloc(1, sizeof(*ac));
 	json_t *root = NULL, *v;
+	bool has_collector;
 	int rc;
 
 	rc = text ? conf_load_string(c, file, text, &root) :
@@ -96,15 +175,23 @@ agentconf_load_ctx(struct confctx *c, const char *file, const char *text)
 		    "(needs at least \"id\")");
 	else
 		parse_agent(c, v, ac);
+	if ((v = json_object_get(root, "collector")) != NULL)
+		parse_collector(c, v, ac);
 	if ((v = json_object_get(root, "defaults")) != NULL)
 		checkconf_parse_defaults(c, "defaults", v, &ac->defaults);
-	if ((v = json_object_get(root, "checks")) == NULL)
-		conf_error(c, "checks", "required list is missing (add at least one check)");
-	else if (json_is_array(v) && json_array_size(v) == 0)
-		conf_error(c, "checks", "is empty (add at least one check)");
-	else
-		checkconf_parse_array(c, "checks", v, &ac->defaults, NULL,
-		    &ac->checks, &ac->nchecks);
+	/* with a collector the agent may run only the checks it pulls */
+	has_collector = json_object_get(root, "collector") != NULL;
+	if ((v = json_object_get(root, "checks")) == NULL) {
+		if (!has_collector)
+			conf_error(c, "checks", "required list is missing (add at least "
+			    "one check)");
+	} else if (json_is_array(v) && json_array_size(v) == 0) {
+		if (!has_collector)
+			conf_error(c, "checks", "is empty (add at least one check)");
+	} else if (checkconf_parse_array(c, "checks", v, &ac->defaults, NULL,
+	    &ac->checks, &ac->nchecks) == 0)
+		ac->local_checks = json_incref(v);
+	ac->nlocal = ac->nchecks;
 	if (c->nerrs > 0)
 		goto fail;
 	json_decref(root);
@@ -127,11 +214,124 @@ agentconf_load(const char *file)
 	return ac;
 }
 
+static struct agent_collector *
+collector_copy(const struct agent_collector *co)
+{
+	struct agent_collector *n;
+
+	if (co == NULL)
+		return NULL;
+	n = xmalloc(sizeof(*n));
+	*n = *co;
+	n->url = xstrdup(co->url);
+	n->path = xstrdup(co->path);
+	n->key = xstrdup(co->key);
+	n->ca_file = xstrdup(co->ca_file);
+	return n;
+}
+
+static void
+collector_free(struct agent_collector *co)
+{
+	if (co == NULL)
+		return;
+	free(co->url);
+	free(co->path);
+	if (co->key) {
+		OPENSSL_cleanse(co->key, strlen(co->key));
+		free(co->key);
+	}
+	free(co->ca_file);
+	free(co);
+}
+
+/* Is name one of the first n checks? */
+static bool
+has_check(const struct check_config *v, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+struct agent_config *
+agentconf_merge_remote(struct confctx *c, const struct agent_config *base,
+    const char *source, const char *remote, size_t *nskipped)
+{
+	struct agent_config *ac = NULL;
+	struct check_config *rem = NULL;
+	struct confctx mc = { 0 };
+	json_t *root = NULL, *arr = NULL, *all = json_array();
+	size_t nrem = 0, i;
+
+	*nskipped = 0;
+	if (remote != NULL) {
+		/* validate the pulled set alone first: errors point into its text */
+		if (conf_load_string(c, source, remote, &root) < 0)
+			goto out;
+		if ((arr = json_object_get(root, "checks")) == NULL) {
+			conf_error(c, "checks", "missing: the answer must be "
+			    "{\"checks\": [...]}");
+			goto out;
+		}
+		if (!json_is_array(arr) || json_array_size(arr) > 0) {
+			if (checkconf_parse_array(c, "checks", arr, &base->defaults, NULL,
+			    &rem, &nrem) < 0)
+				goto out;
+		}
+	}
+	/* one array, local checks first, then the pulled ones whose names are
+	 * free; parsing it again is also the deep copy of the local checks */
+	if (base->local_checks)
+		json_array_extend(all, base->local_checks);
+	for (i = 0; i < nrem; i++) {
+		if (has_check(base->checks, base->nlocal, rem[i].name)) {
+			log_warn("%s: check \"%s\" is also defined in the agent config: "
+			    "running the local one", source, rem[i].name);
+			(*nskipped)++;
+			continue;
+		}
+		json_array_append(all, json_array_get(arr, i));
+	}
+	ac = xcalloc(1, sizeof(*ac));
+	ac->id = xstrdup(base->id);
+	ac->region = xstrdup(base->region);
+	ac->provider = xstrdup(base->provider);
+	ac->db = xstrdup(base->db);
+	ac->listen = xstrdup(base->listen);
+	ac->max_inflight = base->max_inflight;
+	ac->retention = base->retention;
+	ac->collector = collector_copy(base->collector);
+	ac->defaults = base->defaults;
+	ac->local_checks = base->local_checks ? json_incref(base->local_checks) : NULL;
+	if (json_array_size(all) > 0 && checkconf_parse_array(&mc, "checks", all,
+	    &ac->defaults, NULL, &ac->checks, &ac->nchecks) < 0) {
+		/* cannot happen: every part was valid on its own */
+		for (i = 0; i < mc.nerrs; i++)
+			conf_error(c, "checks", "merging local and pulled checks: %s",
+			    mc.errs[i]);
+		agentconf_free(ac);
+		ac = NULL;
+		goto out;
+	}
+	ac->nlocal = base->nlocal;
+	ac->nremote = ac->nchecks - ac->nlocal;
+out:
+	checkconf_free_array(rem, nrem);
+	conf_ctx_free(&mc);
+	json_decref(all);
+	json_decref(root);
+	return ac;
+}
+
 void
 agentconf_free(struct agent_config *ac)
 {
 	if (ac == NULL)
 		return;
+	collector_free(ac->collector);
+	json_decref(ac->local_checks);
 	free(ac->id);
 	free(ac->region);
 	free(ac->provider);

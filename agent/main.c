@@ -23,6 +23,7 @@
 #include "log.h"
 #include "outbox.h"
 #include "sched.h"
+#include "ship.h"
 
 #define DEFAULT_CONFIG "/etc/vantage/agent.json"
 
@@ -36,12 +37,14 @@ usage(FILE *fp)
 "usage: vantage-agent [-c FILE] [--once | --check-config] [options]\n"
 "\n"
 "Probe HTTP(S) targets on a schedule from this region, store every result\n"
-"in SQLite (the outbox) and serve /healthz and /metrics on agent.listen.\n"
+"in SQLite (the outbox), ship the results to the collector (if the config\n"
+"has a \"collector\") and serve /healthz and /metrics on agent.listen.\n"
 "\n"
 "  -c, --config FILE     agent config (JSON; default " DEFAULT_CONFIG ")\n"
 "      --check-config    validate the config, print a summary, exit 0 or 2\n"
 "      --once            run every check once, print one JSON result per\n"
-"                        line on stdout, store them, exit (1: DB not written)\n"
+"                        line on stdout, store them, exit (1: DB not written);\n"
+"                        nothing is shipped: the rows go at the next start\n"
 "      --portfile FILE   write the bound /metrics port here once listening\n"
 "                        (use with listen \"127.0.0.1:0\")\n"
 "      --log-level LVL   error, warn, info (default) or debug\n"
@@ -127,10 +130,23 @@ print_result(void *ctx, const struct result *r)
 	free(line);
 }
 
+struct reload_ctx {
+	const char	*config;
+	struct ship	*ship;		/* NULL: standalone */
+};
+
+/* SIGHUP: the file again, plus the checks last pulled from the collector */
 static struct agent_config *
-reload_config(void *ctx)
+reload_config(void *arg)
 {
-	return agentconf_load(ctx);
+	struct reload_ctx *rc = arg;
+	struct agent_config *ac = agentconf_load(rc->config), *m;
+
+	if (ac == NULL || rc->ship == NULL)
+		return ac;
+	m = ship_merge_config(rc->ship, ac);
+	agentconf_free(ac);
+	return m;
 }
 
 int
@@ -153,6 +169,7 @@ main(int argc, char **argv)
 	struct outbox *ob = NULL;
 	struct sched *s = NULL;
 	struct agent_http *http = NULL;
+	struct ship *ship = NULL;
 	char err[512];
 	int ch, rc = 1;
 
@@ -193,7 +210,9 @@ main(int argc, char **argv)
 		return 2;
 	}
 	if (check_only) {
-		printf("%s: OK: agent %s, %zu checks\n", config, ac->id, ac->nchecks);
+		printf("%s: OK: agent %s, %zu checks%s%s\n", config, ac->id,
+		    ac->nchecks, ac->collector ? ", shipping to " : "",
+		    ac->collector ? ac->collector->url : "");
 		agentconf_free(ac);
 		curl_global_cleanup();
 		return 0;
@@ -206,10 +225,30 @@ main(int argc, char **argv)
 		log_error("cannot set up signal handling: %s", strerror(errno));
 		goto out;
 	}
-	if ((ob = outbox_open(ac->db, true, err, sizeof(err))) == NULL) {
+	if ((ob = outbox_open(ac->db, ac->collector == NULL, err, sizeof(err))) == NULL) {
 		log_error("agent DB: %s", err);
 		agentconf_free(ac);
 		goto out;
+	}
+	if (ac->collector) {
+		struct agent_config *m;
+
+		if ((ship = ship_new(ac, ob, err, sizeof(err))) == NULL) {
+			log_error("%s", err);
+			agentconf_free(ac);
+			goto out;
+		}
+		/* the checks pulled before, so a restart while the collector is
+		 * down still runs them */
+		if ((m = ship_merge_config(ship, ac)) != NULL) {
+			agentconf_free(ac);
+			ac = m;
+		}
+		if (ac->nremote > 0)
+			log_info("%zu checks pulled from the collector earlier (kept in "
+			    "the agent DB)", ac->nremote);
+		if (ac->nchecks == 0 && !once)
+			log_info("no checks yet: waiting for the collector's");
 	}
 	if ((s = sched_new(ac, ob, wake_pipe[0], err, sizeof(err))) == NULL) {
 		log_error("%s", err);
@@ -217,11 +256,13 @@ main(int argc, char **argv)
 		goto out;
 	}
 	if (once) {
+		/* --once stores and does not ship: the daemon ships the rows */
 		s->on_stored = print_result;
 		rc = sched_run_once(s) == 0 ? 0 : 1;
 		fflush(stdout);
 		goto out;
 	}
+	sched_set_ship(s, ship);
 	if (ac->listen) {
 		unsigned port = 0;
 
@@ -236,16 +277,20 @@ main(int argc, char **argv)
 		}
 	} else if (portfile)
 		log_warn("--portfile given but agent.listen is not set: no port to write");
-	log_info("vantage-agent %s: agent %s, region %s, DB %s", PACKAGE_VERSION,
-	    ac->id, ac->region ? ac->region : "-", ac->db);
+	log_info("vantage-agent %s: agent %s, region %s, DB %s, %s%s", PACKAGE_VERSION,
+	    ac->id, ac->region ? ac->region : "-", ac->db,
+	    ship ? "shipping to " : "standalone (no collector)",
+	    ship ? ac->collector->url : "");
 	{
+		struct reload_ctx rctx = { config, ship };
 		struct sched_hooks hooks = { &got_stop, &got_reload, reload_config,
-		    (void *)(uintptr_t)config };
+		    &rctx };
 		rc = sched_run(s, &hooks);
 	}
 out:
 	agent_http_stop(http);
 	sched_free(s);
+	ship_free(ship);
 	outbox_close(ob);
 	curl_global_cleanup();
 	return rc;

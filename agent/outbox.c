@@ -24,6 +24,7 @@ struct outbox {
 	sqlite3_stmt	*ins, *set_seq, *begin, *commit, *rollback;
 	sqlite3_stmt	*del_shipped, *del_unshipped;
 	sqlite3_stmt	*oldest_unshipped, *count_head_unshipped, *del_head;
+	sqlite3_stmt	*scan_old, *scan_new, *mark, *remote_get, *remote_put;
 };
 
 static int
@@ -94,7 +95,19 @@ outbox_open(const char *path, bool standalone, char *err, size_t errlen)
 	    prep(ob, &ob->count_head_unshipped, "SELECT count(*) FROM (SELECT shipped "
 	    "FROM results ORDER BY seq LIMIT ?) WHERE shipped = 0", err, errlen) < 0 ||
 	    prep(ob, &ob->del_head, "DELETE FROM results WHERE seq IN (SELECT seq "
-	    "FROM results ORDER BY seq LIMIT ?)", err, errlen) < 0)
+	    "FROM results ORDER BY seq LIMIT ?)", err, errlen) < 0 ||
+	    prep(ob, &ob->scan_old, "SELECT seq, body FROM results WHERE shipped = 0 "
+	    "AND seq > ? ORDER BY seq LIMIT ?", err, errlen) < 0 ||
+	    prep(ob, &ob->scan_new, "SELECT seq, body FROM results WHERE shipped = 0 "
+	    "AND seq > ? ORDER BY seq DESC LIMIT ?", err, errlen) < 0 ||
+	    prep(ob, &ob->mark, "UPDATE results SET shipped = 1 WHERE seq = ? AND "
+	    "shipped = 0", err, errlen) < 0 ||
+	    prep(ob, &ob->remote_get, "SELECT body, etag, fetched_at FROM "
+	    "remote_checks WHERE id = 1", err, errlen) < 0 ||
+	    prep(ob, &ob->remote_put, "INSERT INTO remote_checks (id, etag, body, "
+	    "fetched_at) VALUES (1, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
+	    "etag = excluded.etag, body = excluded.body, "
+	    "fetched_at = excluded.fetched_at", err, errlen) < 0)
 		goto fail;
 	last = query_int(ob->db, "SELECT coalesce((SELECT CAST(value AS INTEGER) "
 	    "FROM meta WHERE key = 'last_seq'), 0)");
@@ -265,6 +278,105 @@ outbox_oldest_unshipped_ms(struct outbox *ob)
 	return ts;
 }
 
+int
+outbox_scan_unshipped(struct outbox *ob, bool newest, int64_t after_seq,
+    size_t limit, outbox_row_fn fn, void *arg, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = newest ? ob->scan_new : ob->scan_old;
+	int rc;
+
+	sqlite3_bind_int64(st, 1, after_seq);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)limit);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *body = (const char *)sqlite3_column_text(st, 1);
+		size_t len = (size_t)sqlite3_column_bytes(st, 1);
+
+		if (body == NULL)
+			continue;
+		if (fn(arg, sqlite3_column_int64(st, 0), body, len) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	if (rc != SQLITE_DONE)
+		snprintf(err, errlen, "reading unshipped rows: %s", sqlite3_errmsg(ob->db));
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+outbox_mark_shipped(struct outbox *ob, const int64_t *seqs, size_t n,
+    int64_t *marked, char *err, size_t errlen)
+{
+	int64_t changed = 0;
+
+	*marked = 0;
+	if (n == 0)
+		return 0;
+	if (step_done(ob, ob->begin, err, errlen) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_bind_int64(ob->mark, 1, seqs[i]);
+		if (step_done(ob, ob->mark, err, errlen) < 0)
+			goto fail;
+		changed += sqlite3_changes(ob->db);
+	}
+	if (step_done(ob, ob->commit, err, errlen) < 0)
+		goto fail;
+	*marked = changed;
+	ob->depth -= changed;
+	if (ob->depth < 0)
+		ob->depth = 0;
+	return 0;
+fail:
+	sqlite3_step(ob->rollback);
+	sqlite3_reset(ob->rollback);
+	return -1;
+}
+
+int
+outbox_remote_get(struct outbox *ob, char **body, char **etag,
+    int64_t *fetched_ms, char *err, size_t errlen)
+{
+	int rc;
+
+	*body = *etag = NULL;
+	*fetched_ms = 0;
+	rc = sqlite3_step(ob->remote_get);
+	if (rc == SQLITE_ROW) {
+		const char *b = (const char *)sqlite3_column_text(ob->remote_get, 0);
+		const char *e = (const char *)sqlite3_column_text(ob->remote_get, 1);
+
+		*body = xstrdup(b ? b : "");
+		*etag = xstrdup(e);
+		*fetched_ms = sqlite3_column_int64(ob->remote_get, 2);
+		sqlite3_reset(ob->remote_get);
+		return 1;
+	}
+	sqlite3_reset(ob->remote_get);
+	if (rc == SQLITE_DONE)
+		return 0;
+	snprintf(err, errlen, "reading remote_checks: %s", sqlite3_errmsg(ob->db));
+	return -1;
+}
+
+int
+outbox_remote_put(struct outbox *ob, const char *body, const char *etag,
+    int64_t fetched_ms, char *err, size_t errlen)
+{
+	int rc;
+
+	if (etag)
+		sqlite3_bind_text(ob->remote_put, 1, etag, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(ob->remote_put, 1);
+	sqlite3_bind_text(ob->remote_put, 2, body, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(ob->remote_put, 3, fetched_ms);
+	rc = step_done(ob, ob->remote_put, err, errlen);
+	sqlite3_clear_bindings(ob->remote_put);
+	return rc;
+}
+
 void
 outbox_close(struct outbox *ob)
 {
@@ -280,6 +392,11 @@ outbox_close(struct outbox *ob)
 	sqlite3_finalize(ob->oldest_unshipped);
 	sqlite3_finalize(ob->count_head_unshipped);
 	sqlite3_finalize(ob->del_head);
+	sqlite3_finalize(ob->scan_old);
+	sqlite3_finalize(ob->scan_new);
+	sqlite3_finalize(ob->mark);
+	sqlite3_finalize(ob->remote_get);
+	sqlite3_finalize(ob->remote_put);
 	if (ob->db)
 		sqlite3_close(ob->db);
 	free(ob);

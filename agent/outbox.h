@@ -43,6 +43,28 @@ int64_t outbox_rows(const struct outbox *ob);
 int64_t outbox_oldest_unshipped_ms(struct outbox *ob);
 /* The next seq that will be given. */
 int64_t outbox_next_seq(const struct outbox *ob);
+/* Called by outbox_scan_unshipped for each row: body (len bytes, the JSON
+ * record, NUL-terminated) is valid only during the call. Return 0 to go on,
+ * 1 to stop. */
+typedef int (*outbox_row_fn)(void *arg, int64_t seq, const char *body, size_t len);
+/* Visit at most limit unshipped rows with seq > after_seq: oldest first, or
+ * newest first when newest is true. Returns 0, or -1 with a message in err
+ * (rows visited before the failure were seen by fn). */
+int outbox_scan_unshipped(struct outbox *ob, bool newest, int64_t after_seq,
+    size_t limit, outbox_row_fn fn, void *arg, char *err, size_t errlen);
+/* Mark the rows with these n seqs shipped, in one transaction; seqs that
+ * are already shipped or gone are skipped. *marked gets how many rows
+ * changed. Returns 0, or -1 with a message in err (then nothing changed). */
+int outbox_mark_shipped(struct outbox *ob, const int64_t *seqs, size_t n,
+    int64_t *marked, char *err, size_t errlen);
+/* The last good set of checks pulled from the collector: *body and *etag
+ * (may be NULL) are new strings the caller frees. Returns 1 if there is
+ * one, 0 if not, -1 with a message in err. */
+int outbox_remote_get(struct outbox *ob, char **body, char **etag,
+    int64_t *fetched_ms, char *err, size_t errlen);
+/* Replace the kept set (etag may be NULL). 0, or -1 with a message in err. */
+int outbox_remote_put(struct outbox *ob, const char *body, const char *etag,
+    int64_t fetched_ms, char *err, size_t errlen);
 /* Finalize statements and close. NULL-safe. */
 void outbox_close(struct outbox *ob);
 

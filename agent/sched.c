@@ -21,6 +21,8 @@
 #define POOL_KEEP		64	/* idle easy handles kept */
 #define POLL_MAX_MS		1000
 
+static void apply_config(struct sched *s, struct agent_config *nc, const char *why);
+
 const double sched_lateness_bounds[SCHED_LATENESS_BUCKETS] = {
 	0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25,
 	0.5, 1, 2.5, 5, 10
@@ -226,6 +228,7 @@ flush_pending(struct sched *s)
 {
 	char err[512];
 	size_t n = s->npending;
+	int64_t oldest;
 
 	if (n == 0)
 		return;
@@ -245,9 +248,11 @@ flush_pending(struct sched *s)
 		free(s->pending[i]);
 	}
 	s->npending = 0;
+	oldest = outbox_oldest_unshipped_ms(s->ob);
 	pthread_mutex_lock(&s->mu);
 	s->rows = outbox_rows(s->ob);
 	s->depth = outbox_depth(s->ob);
+	s->oldest_unshipped_ms = oldest;
 	pthread_mutex_unlock(&s->mu);
 	/* configs replaced by a reload can go once nothing refers to them */
 	if (s->nretired == 0 && s->nold > 0) {
@@ -466,9 +471,33 @@ read_done(struct sched *s)
 	CURLMsg *m;
 	int left;
 
-	while ((m = curl_multi_info_read(s->multi, &left)) != NULL)
-		if (m->msg == CURLMSG_DONE)
-			finish_attempt(s, m->easy_handle, m->data.result);
+	while ((m = curl_multi_info_read(s->multi, &left)) != NULL) {
+		CURL *e = m->easy_handle;
+		CURLcode code = m->data.result;
+
+		if (m->msg != CURLMSG_DONE)
+			continue;
+		if (ship_owns(s->ship, e)) {
+			curl_multi_remove_handle(s->multi, e);
+			ship_done(s->ship, e, code);
+		} else
+			finish_attempt(s, e, code);
+	}
+}
+
+/* Add whatever the shipper wants to start now (a batch, a check pull). */
+static void
+start_ship(struct sched *s, int64_t now_us)
+{
+	CURL *e;
+	CURLMcode mc;
+
+	while ((e = ship_next(s->ship, now_us, &s->ship_due_us)) != NULL) {
+		if ((mc = curl_multi_add_handle(s->multi, e)) != CURLM_OK) {
+			log_error("curl_multi_add_handle: %s", curl_multi_strerror(mc));
+			ship_done(s->ship, e, CURLE_FAILED_INIT);
+		}
+	}
 }
 
 /* Sleep in curl_multi_poll until a transfer needs us, a check is due, or a
@@ -488,6 +517,11 @@ wait_events(struct sched *s, int64_t now_us)
 	}
 	if (s->npending > 0 && ms > FLUSH_EVERY_US / 1000)
 		ms = FLUSH_EVERY_US / 1000;
+	if (s->ship && !s->stopping && s->ship_due_us < INT64_MAX) {
+		int64_t due = (s->ship_due_us - now_us + 999) / 1000;
+		if (due < ms)
+			ms = due > 0 ? due : 0;
+	}
 	if (curl_multi_timeout(s->multi, &curl_ms) == CURLM_OK && curl_ms >= 0 &&
 	    curl_ms < ms)
 		ms = curl_ms;
@@ -515,6 +549,9 @@ loop_once(struct sched *s)
 		log_error("curl_multi_perform: %s", curl_multi_strerror(mc));
 	read_done(s);
 	now_us = time_mono_us();
+	/* after read_done: a batch just acknowledged may want the next now */
+	if (s->ship && !s->stopping)
+		start_ship(s, now_us);
 	if (s->npending >= FLUSH_BATCH ||
 	    (s->npending > 0 && now_us - s->last_flush_us >= FLUSH_EVERY_US))
 		flush_pending(s);
@@ -553,7 +590,17 @@ begin_stop(struct sched *s)
 			finalize(s, ck, now_us);
 		}
 	}
-	log_info("stopping: waiting for %d checks in flight", s->inflight);
+	log_info("stopping: waiting for %d checks in flight%s", s->inflight,
+	    ship_busy(s->ship) ? " and a request to the collector" : "");
+}
+
+void
+sched_set_ship(struct sched *s, struct ship *sh)
+{
+	s->ship = sh;
+	s->ship_due_us = 0;
+	if (sh)
+		ship_attach(sh, s);
 }
 
 int
@@ -566,7 +613,7 @@ sched_run(struct sched *s, const struct sched_hooks *hooks)
 	for (;;) {
 		if (*hooks->stop && !s->stopping)
 			begin_stop(s);
-		if (s->stopping && s->inflight == 0)
+		if (s->stopping && s->inflight == 0 && !ship_busy(s->ship))
 			break;
 		if (*hooks->reload && !s->stopping) {
 			struct agent_config *nc;
@@ -583,9 +630,16 @@ sched_run(struct sched *s, const struct sched_hooks *hooks)
 				sched_reload(s, nc);
 		}
 		loop_once(s);
+		/* a pull that just finished may have brought new checks */
+		if (s->ship && !s->stopping) {
+			struct agent_config *nc = ship_take_config(s->ship);
+
+			if (nc != NULL)
+				apply_config(s, nc, "checks pulled from the collector");
+		}
 		if (!s->stopping && time_mono_us() - s->last_prune_us >= PRUNE_EVERY_US)
 			prune(s);
-		if (!(s->stopping && s->inflight == 0))
+		if (!(s->stopping && s->inflight == 0 && !ship_busy(s->ship)))
 			wait_events(s, time_mono_us());
 	}
 	flush_pending(s);
@@ -606,6 +660,31 @@ void
 sched_reload(struct sched *s, struct agent_config *nc)
 {
 	struct agent_config *oc = s->conf;
+	const struct agent_collector *a = oc->collector, *b = nc->collector;
+
+	if (strcmp(oc->id, nc->id) != 0 || strcmp(oc->db, nc->db) != 0 ||
+	    (oc->listen == NULL) != (nc->listen == NULL) ||
+	    (oc->listen && strcmp(oc->listen, nc->listen) != 0))
+		log_warn("reload: changes to agent.id, agent.db and agent.listen "
+		    "take effect at the next restart");
+	if ((a == NULL) != (b == NULL) || (a && (strcmp(a->url, b->url) != 0 ||
+	    strcmp(a->key, b->key) != 0 || (a->ca_file == NULL) != (b->ca_file == NULL) ||
+	    (a->ca_file && strcmp(a->ca_file, b->ca_file) != 0) ||
+	    a->batch_max != b->batch_max || a->pull_every_ms != b->pull_every_ms ||
+	    a->timeout_ms != b->timeout_ms)))
+		log_warn("reload: changes to the collector section take effect at "
+		    "the next restart");
+	apply_config(s, nc, "reloaded");
+	pthread_mutex_lock(&s->mu);
+	s->reloads_ok++;
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* Swap in nc (owned): see sched_reload. why starts the log line. */
+static void
+apply_config(struct sched *s, struct agent_config *nc, const char *why)
+{
+	struct agent_config *oc = s->conf;
 	struct check **old = s->checks, **byname;
 	size_t nold = s->nchecks, kept = 0, changed = 0;
 	int64_t now_us = time_mono_us();
@@ -614,11 +693,6 @@ sched_reload(struct sched *s, struct agent_config *nc)
 	flush_pending(s);	/* pending results point into the old config */
 	if (s->npending > 0)
 		old_in_use = true;	/* the DB is failing: they are still here */
-	if (strcmp(oc->id, nc->id) != 0 || strcmp(oc->db, nc->db) != 0 ||
-	    (oc->listen == NULL) != (nc->listen == NULL) ||
-	    (oc->listen && strcmp(oc->listen, nc->listen) != 0))
-		log_warn("reload: changes to agent.id, agent.db and agent.listen "
-		    "take effect at the next restart");
 	byname = xcalloc(nold + 1, sizeof(*byname));
 	memcpy(byname, old, nold * sizeof(*byname));
 	qsort(byname, nold, sizeof(*byname), cmp_check_name);
@@ -672,11 +746,9 @@ sched_reload(struct sched *s, struct agent_config *nc)
 		s->old[s->nold++] = oc;
 	} else
 		agentconf_free(oc);
-	pthread_mutex_lock(&s->mu);
-	s->reloads_ok++;
-	pthread_mutex_unlock(&s->mu);
-	log_info("reloaded: %zu checks (%zu unchanged, %zu new or changed, "
-	    "%zu removed)", nc->nchecks, kept, changed, nold - kept);
+	log_info("%s: %zu checks, %zu of them pulled (%zu unchanged, %zu new or "
+	    "changed, %zu removed)", why, nc->nchecks, nc->nremote, kept, changed,
+	    nold - kept);
 }
 
 void
@@ -700,6 +772,8 @@ sched_free(struct sched *s)
 	for (size_t i = 0; i < s->npending; i++)
 		free(s->pending[i]);
 	free(s->pending);
+	if (s->ship)
+		ship_abort(s->ship, s->multi);
 	if (s->multi)
 		curl_multi_cleanup(s->multi);
 	for (size_t i = 0; i < s->nold; i++)

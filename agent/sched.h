@@ -1,6 +1,7 @@
 /* sched: the agent's scheduler. Owns the one CURLM, the due-time heap,
  * retries, the batch of results waiting for the outbox, and the counters
- * that /healthz and /metrics read (under mu). */
+ * that /healthz and /metrics read (under mu). The shipper's transfers
+ * (ship.h) run on the same CURLM, started and finished through its hooks. */
 #ifndef VANTAGE_SCHED_H
 #define VANTAGE_SCHED_H
 
@@ -16,6 +17,7 @@
 #include "errclass.h"
 #include "outbox.h"
 #include "result.h"
+#include "ship.h"
 
 struct probe_run;
 
@@ -58,7 +60,9 @@ struct sched {
 	struct result		**pending;	/* finished, not yet stored */
 	size_t			 npending;
 	struct outbox		*ob;
-	int			 inflight;
+	struct ship		*ship;		/* NULL: standalone (borrowed) */
+	int64_t			 ship_due_us;	/* when to ask ship_next again */
+	int			 inflight;	/* probes (not ship transfers) */
 	bool			 once, stopping;
 	size_t			 once_left;
 	int			 wake_fd;	/* read end of the signal pipe */
@@ -79,6 +83,7 @@ struct sched {
 	int64_t			 late_counts[SCHED_LATENESS_BUCKETS + 1];
 	double			 late_sum;
 	int64_t			 late_n;
+	struct ship_stats	 ship_st;	/* written by ship.c under mu */
 };
 
 /* Create a scheduler for conf (taking ownership of conf on success) storing
@@ -105,8 +110,13 @@ struct sched_hooks {
  * stores them and returns 0. */
 int sched_run(struct sched *s, const struct sched_hooks *hooks);
 /* Swap in a new config (ownership taken): unchanged checks keep their
- * schedule and counters; running checks of the old config finish first. */
+ * schedule and counters; running checks of the old config finish first.
+ * Counted as a config reload (SIGHUP). */
 void sched_reload(struct sched *s, struct agent_config *conf);
+/* Ship results and pull checks through sh (borrowed; must outlive s's
+ * loop): its transfers run on s's multi, and the configs it builds from
+ * pulled checks are swapped in like a reload. Call before sched_run. */
+void sched_set_ship(struct sched *s, struct ship *sh);
 /* Deterministic first-run offset of a check in [0, interval) ms. */
 int64_t sched_jitter_ms(const char *agent_id, const char *check, int64_t interval_ms);
 /* Free everything (the config too; not the outbox). NULL-safe. */

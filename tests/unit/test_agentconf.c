@@ -73,7 +73,35 @@ START_TEST(test_minimal_defaults)
 	ck_assert_uint_eq(ac->nchecks, 1);
 	ck_assert_str_eq(ac->checks[0].name, "c");
 	ck_assert_int_eq(ac->checks[0].interval_ms, 60000);
+	ck_assert_ptr_null(ac->collector);	/* standalone */
+	ck_assert_uint_eq(ac->nlocal, 1);
+	ck_assert_uint_eq(ac->nremote, 0);
 	agentconf_free(ac);
+}
+END_TEST
+
+/* With a collector, local checks are optional (pulled ones may be all). */
+START_TEST(test_collector_checks_optional)
+{
+	static const char *const texts[] = {
+		"{\"agent\": {\"id\": \"a\"}, \"collector\": {\"url\": \"http://c/\", "
+		"\"key\": \"0123456789abcdef\"}}",
+		"{\"agent\": {\"id\": \"a\"}, \"collector\": {\"url\": \"http://c/\", "
+		"\"key\": \"0123456789abcdef\"}, \"checks\": []}",
+	};
+
+	for (size_t i = 0; i < NELEM(texts); i++) {
+		struct agent_config *ac = load_good(texts[i]);
+
+		ck_assert_ptr_nonnull(ac->collector);
+		ck_assert_str_eq(ac->collector->url, "http://c");
+		ck_assert_str_eq(ac->collector->path, "");
+		ck_assert_int_eq(ac->collector->batch_max, AGENT_DEFAULT_BATCH_MAX);
+		ck_assert_int_eq(ac->collector->pull_every_ms, 60000);
+		ck_assert_int_eq(ac->collector->timeout_ms, 10000);
+		ck_assert_uint_eq(ac->nchecks, 0);
+		agentconf_free(ac);
+	}
 }
 END_TEST
 
@@ -354,6 +382,8 @@ START_TEST(test_dist_examples)
 	snprintf(dir, sizeof(dir), "%s/dist", src && *src ? src : ".");
 	if ((d = opendir(dir)) == NULL)
 		return;
+	/* the examples read the collector key from the environment */
+	setenv("VANTAGE_AGENT_KEY", "example-key-0123456789abcdef", 1);
 	while ((de = readdir(d)) != NULL) {
 		char path[8192];
 		struct confctx c = { 0 };
@@ -396,6 +426,7 @@ agentconf_suite(void)
 	tcase_add_test(tg, test_minimal_defaults);
 	tcase_add_test(tg, test_full);
 	tcase_add_test(tg, test_retention_partial);
+	tcase_add_test(tg, test_collector_checks_optional);
 	tcase_add_loop_test(tg, test_listen_good, 0, (int)NELEM(good_listen));
 	suite_add_tcase(s, tg);
 	tcase_add_loop_test(tb, test_bad, 0, (int)NELEM(bad));
