@@ -148,6 +148,40 @@ parse_collector(struct confctx *c, json_t *o, struct agent_config *ac)
 	conf_get_duration(c, "collector", o, "timeout", 100, 600000, &co->timeout_ms);
 }
 
+struct load_checks_ctx {
+	struct confctx		*c;
+	struct agent_config	*ac;
+};
+
+static void
+load_one_check(void *arg, size_t i, json_t *o)
+{
+	struct load_checks_ctx *lc = arg;
+	char p[CONF_PATH_MAX];
+
+	checkconf_parse_one(lc->c, conf_path_idx(p, "checks", i), o,
+	    &lc->ac->defaults, NULL, &lc->ac->checks[i]);
+}
+
+/* Parse checks[] (text span [start, end) of c->text) one element at a time,
+ * so thousands of checks never exist as one jansson tree. 0 or -1. */
+static int
+load_checks(struct confctx *c, size_t start, size_t end, struct agent_config *ac)
+{
+	struct load_checks_ctx lc = { c, ac };
+	size_t before = c->nerrs;
+	long n = conf_each_element(c, "checks", start, end, NULL, NULL);
+
+	if (n < 0)
+		return -1;
+	ac->checks = xcalloc((size_t)n + 1, sizeof(*ac->checks));
+	ac->nchecks = (size_t)n;
+	if (conf_each_element(c, "checks", start, end, load_one_check, &lc) < 0)
+		return -1;
+	checkconf_find_duplicates(c, "checks", ac->checks, ac->nchecks);
+	return c->nerrs == before ? 0 : -1;
+}
+
 struct agent_config *
 agentconf_load_ctx(struct confctx *c, const char *file, const char *text)
 {
@@ -156,12 +190,11 @@ agentconf_load_ctx(struct confctx *c, const char *file, const char *text)
 	};
 	struct agent_config *ac = xcalloc(1, sizeof(*ac));
 	json_t *root = NULL, *v;
+	size_t cstart, cend;
 	bool has_collector;
-	int rc;
 
-	rc = text ? conf_load_string(c, file, text, &root) :
-	    conf_load_file(c, file, &root);
-	if (rc < 0)
+	/* checks[] is parsed one check at a time (see load_checks) */
+	if (conf_load_deferred(c, file, text, "checks", &root, &cstart, &cend) < 0)
 		goto fail;
 	ac->db = xstrdup(AGENT_DEFAULT_DB);
 	ac->max_inflight = AGENT_DEFAULT_MAX_INFLIGHT;
@@ -185,12 +218,19 @@ agentconf_load_ctx(struct confctx *c, const char *file, const char *text)
 		if (!has_collector)
 			conf_error(c, "checks", "required list is missing (add at least "
 			    "one check)");
+	} else if (cend > cstart) {
+		if (load_checks(c, cstart, cend, ac) == 0 && ac->nchecks == 0 &&
+		    !has_collector)
+			conf_error(c, "checks", "is empty (add at least one check)");
+		else if (ac->nchecks > 0 && has_collector)
+			/* kept only to merge with pulled checks later */
+			ac->local_checks = xstrndup(c->text + cstart, cend - cstart);
 	} else if (json_is_array(v) && json_array_size(v) == 0) {
 		if (!has_collector)
 			conf_error(c, "checks", "is empty (add at least one check)");
-	} else if (checkconf_parse_array(c, "checks", v, &ac->defaults, NULL,
-	    &ac->checks, &ac->nchecks) == 0)
-		ac->local_checks = json_incref(v);
+	} else
+		checkconf_parse_array(c, "checks", v, &ac->defaults, NULL,
+		    &ac->checks, &ac->nchecks);	/* not a list: says so */
 	ac->nlocal = ac->nchecks;
 	if (c->nerrs > 0)
 		goto fail;
@@ -283,8 +323,13 @@ agentconf_merge_remote(struct confctx *c, const struct agent_config *base,
 	}
 	/* one array, local checks first, then the pulled ones whose names are
 	 * free; parsing it again is also the deep copy of the local checks */
-	if (base->local_checks)
-		json_array_extend(all, base->local_checks);
+	if (base->local_checks) {
+		json_t *local = json_loads(base->local_checks, 0, NULL);
+
+		if (local)
+			json_array_extend(all, local);
+		json_decref(local);
+	}
 	for (i = 0; i < nrem; i++) {
 		if (has_check(base->checks, base->nlocal, rem[i].name)) {
 			log_warn("%s: check \"%s\" is also defined in the agent config: "
@@ -304,7 +349,7 @@ agentconf_merge_remote(struct confctx *c, const struct agent_config *base,
 	ac->retention = base->retention;
 	ac->collector = collector_copy(base->collector);
 	ac->defaults = base->defaults;
-	ac->local_checks = base->local_checks ? json_incref(base->local_checks) : NULL;
+	ac->local_checks = xstrdup(base->local_checks);
 	if (json_array_size(all) > 0 && checkconf_parse_array(&mc, "checks", all,
 	    &ac->defaults, NULL, &ac->checks, &ac->nchecks) < 0) {
 		/* cannot happen: every part was valid on its own */
@@ -331,7 +376,7 @@ agentconf_free(struct agent_config *ac)
 	if (ac == NULL)
 		return;
 	collector_free(ac->collector);
-	json_decref(ac->local_checks);
+	free(ac->local_checks);
 	free(ac->id);
 	free(ac->region);
 	free(ac->provider);

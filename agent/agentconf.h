@@ -35,7 +35,8 @@ struct agent_config {
 	 * pulled from the collector */
 	struct check_config	*checks;
 	size_t			 nchecks, nlocal, nremote;
-	json_t			*local_checks;	/* the file's checks[] (owned ref) */
+	char			*local_checks;	/* the file's checks[] as compact
+						 * JSON; kept only with a collector */
 };
 
 #define AGENT_DEFAULT_DB		"vantage-agent.db"

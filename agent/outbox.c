@@ -68,7 +68,8 @@ outbox_open(const char *path, bool standalone, char *err, size_t errlen)
 		goto fail;
 	}
 	sqlite3_busy_timeout(ob->db, 5000);
-	if (sqlite3_exec(ob->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+	if (sqlite3_exec(ob->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+	    "PRAGMA cache_size=-512;",
 	    NULL, NULL, &msg) != SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", path, msg ? msg : sqlite3_errmsg(ob->db));
 		sqlite3_free(msg);

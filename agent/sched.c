@@ -314,8 +314,12 @@ record_result(struct sched *s, struct check *ck, const struct result *r)
 	pthread_mutex_unlock(&s->mu);
 	/* log state transitions, not every check */
 	if (!s->once && was != r->ok) {
-		if (r->ok)
-			log_info("check %s: up (%lld ms)", r->check,
+		/* a first run that passes is not news: only say it at debug */
+		if (r->ok && was < 0)
+			log_debug("check %s: up (%lld ms)", r->check,
+			    (long long)(r->total_us / 1000));
+		else if (r->ok)
+			log_info("check %s: up again (%lld ms)", r->check,
 			    (long long)(r->total_us / 1000));
 		else
 			log_warn("check %s: down: %s: %s", r->check,

@@ -357,8 +357,8 @@ valid_name(const char *s)
 	return true;
 }
 
-static void
-parse_one(struct confctx *c, const char *path, json_t *o,
+void
+checkconf_parse_one(struct confctx *c, const char *path, json_t *o,
     const struct check_defaults *d, const char *const *extra_keys,
     struct check_config *cc)
 {
@@ -369,6 +369,8 @@ parse_one(struct confctx *c, const char *path, json_t *o,
 	int64_t retries;
 	char p[CONF_PATH_MAX];
 	json_t *copy;
+	uint64_t h = 1469598103934665603ULL;
+	char *canon;
 
 	cc->interval_ms = d->interval_ms;
 	cc->timeout_ms = d->timeout_ms;
@@ -422,8 +424,17 @@ parse_one(struct confctx *c, const char *path, json_t *o,
 	json_object_set_new(copy, "interval", json_integer(cc->interval_ms));
 	json_object_set_new(copy, "timeout", json_integer(cc->timeout_ms));
 	json_object_set_new(copy, "retries", json_integer(cc->retries));
-	cc->fingerprint = json_dumps(copy, JSON_COMPACT | JSON_SORT_KEYS);
+	canon = json_dumps(copy, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(copy);
+	/* a 64-bit hash of the canonical form, not the form itself: thousands
+	 * of checks should not keep a copy of their config around */
+	for (const unsigned char *u = (const unsigned char *)(canon ? canon : ""); *u; u++) {
+		h ^= *u;
+		h *= 1099511628211ULL;
+	}
+	snprintf(cc->fingerprint, sizeof(cc->fingerprint), "%016llx",
+	    (unsigned long long)h);
+	free(canon);
 }
 
 static const struct check_config *dup_base;
@@ -437,9 +448,8 @@ cmp_by_name(const void *a, const void *b)
 	return r ? r : (i < j ? -1 : i > j);
 }
 
-/* Report each check whose name an earlier check already uses. */
-static void
-find_duplicates(struct confctx *c, const char *path,
+void
+checkconf_find_duplicates(struct confctx *c, const char *path,
     const struct check_config *v, size_t n)
 {
 	size_t *idx = xcalloc(n + 1, sizeof(*idx)), m = 0;
@@ -486,9 +496,9 @@ checkconf_parse_array(struct confctx *c, const char *path, json_t *arr,
 		conf_path_idx(p, path, i);
 		if (conf_object(c, p, o) == NULL)
 			continue;
-		parse_one(c, p, o, d, extra_keys, &v[i]);
+		checkconf_parse_one(c, p, o, d, extra_keys, &v[i]);
 	}
-	find_duplicates(c, path, v, n);
+	checkconf_find_duplicates(c, path, v, n);
 	if (c->nerrs != before) {
 		checkconf_free_array(v, n);
 		return -1;
@@ -534,7 +544,6 @@ checkconf_clear(struct check_config *cc)
 		free(e->headers[i].value);
 	}
 	free(e->headers);
-	free(cc->fingerprint);
 	memset(cc, 0, sizeof(*cc));
 }
 

@@ -62,7 +62,8 @@ struct check_config {
 	int		 retries;
 	enum check_ip	 ip;
 	struct http_expect expect;
-	char		*fingerprint;	/* canonical JSON; equal = same check */
+	char		 fingerprint[17];	/* hash of the canonical JSON;
+						 * equal = same check */
 };
 
 #define CHECK_DEFAULT_INTERVAL_MS	60000
@@ -87,6 +88,14 @@ int checkconf_parse_defaults(struct confctx *c, const char *path, json_t *obj,
 int checkconf_parse_array(struct confctx *c, const char *path, json_t *arr,
     const struct check_defaults *d, const char *const *extra_keys,
     struct check_config **out, size_t *nout);
+/* Parse one check object o (at path, e.g. "checks[3]") into cc, which must
+ * be zeroed; errors go to c. Release cc with checkconf_clear. */
+void checkconf_parse_one(struct confctx *c, const char *path, json_t *o,
+    const struct check_defaults *d, const char *const *extra_keys,
+    struct check_config *cc);
+/* Report (to c) each check of v[0..n) whose name an earlier one uses. */
+void checkconf_find_duplicates(struct confctx *c, const char *path,
+    const struct check_config *v, size_t n);
 /* Release what one check holds (not the struct). NULL-safe. */
 void checkconf_clear(struct check_config *cc);
 /* Free an array from checkconf_parse_array. NULL-safe. */

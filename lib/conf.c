@@ -22,18 +22,31 @@ conf_add(struct confctx *c, char *msg)
 	c->errs[c->nerrs++] = msg;
 }
 
-int
-conf_load_string(struct confctx *c, const char *name, const char *text, json_t **root)
+/* Parse c->text; with defer, the array value of that top-level key is
+ * blanked out first (kept as "[ ... ]" of spaces and newlines, so every
+ * position elsewhere stays the same) and its span returned. */
+static int
+conf_parse(struct confctx *c, const char *name, const char *defer,
+    size_t *dstart, size_t *dend, json_t **root)
 {
 	json_error_t je;
+	char *blank = NULL;
+	size_t s, e;
 
-	c->file = name;
-	if (c->text != text) {
-		free(c->text);
-		c->text = xstrdup(text);
+	if (defer && dstart)
+		*dstart = *dend = 0;
+	if (defer && jsonpos_top_value(c->text, c->textlen, defer, &s, &e) == 0 &&
+	    e > s + 1 && c->text[s] == '[' && c->text[e - 1] == ']') {
+		blank = xstrndup(c->text, c->textlen);
+		for (size_t i = s + 1; i < e - 1; i++)
+			if (blank[i] != '\n')
+				blank[i] = ' ';
+		*dstart = s;
+		*dend = e;
 	}
-	c->textlen = strlen(c->text);
-	*root = json_loadb(c->text, c->textlen, JSON_REJECT_DUPLICATES, &je);
+	*root = json_loadb(blank ? blank : c->text, c->textlen,
+	    JSON_REJECT_DUPLICATES, &je);
+	free(blank);
 	if (*root == NULL) {
 		conf_add(c, xasprintf("%s:%d:%d: %s", name, je.line, je.column, je.text));
 		return -1;
@@ -48,15 +61,19 @@ conf_load_string(struct confctx *c, const char *name, const char *text, json_t *
 }
 
 int
-conf_load_file(struct confctx *c, const char *file, json_t **root)
+conf_load_string(struct confctx *c, const char *name, const char *text, json_t **root)
+{
+	return conf_load_deferred(c, name, text, NULL, root, NULL, NULL);
+}
+
+static int
+read_file(struct confctx *c, const char *file)
 {
 	struct buf b;
 	char chunk[65536];
 	FILE *fp;
 	size_t n;
 
-	*root = NULL;
-	c->file = file;
 	if ((fp = fopen(file, "rb")) == NULL) {
 		conf_add(c, xasprintf("%s: cannot open: %s", file, strerror(errno)));
 		return -1;
@@ -75,7 +92,97 @@ conf_load_file(struct confctx *c, const char *file, json_t **root)
 	}
 	fclose(fp);
 	c->text = buf_steal(&b);
-	return conf_load_string(c, file, c->text, root);
+	c->textlen = strlen(c->text);
+	return 0;
+}
+
+int
+conf_load_file(struct confctx *c, const char *file, json_t **root)
+{
+	return conf_load_deferred(c, file, NULL, NULL, root, NULL, NULL);
+}
+
+int
+conf_load_deferred(struct confctx *c, const char *file, const char *text,
+    const char *defer, json_t **root, size_t *start, size_t *end)
+{
+	*root = NULL;
+	c->file = file;
+	if (text != NULL) {
+		if (c->text != text) {
+			free(c->text);
+			c->text = xstrdup(text);
+		}
+		c->textlen = strlen(c->text);
+	} else if (read_file(c, file) < 0)
+		return -1;
+	return conf_parse(c, file, defer, start, end, root);
+}
+
+void
+conf_error_at(struct confctx *c, size_t off, const char *fmt, ...)
+{
+	char msg[1024];
+	int line, col;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	jsonpos_linecol(c->text, off, &line, &col);
+	conf_add(c, xasprintf("%s:%d:%d: %s", c->file ? c->file : "<config>",
+	    line, col, msg));
+}
+
+static size_t
+skip_space(const char *t, size_t i, size_t end)
+{
+	while (i < end && strchr(" \t\r\n", t[i]) != NULL)
+		i++;
+	return i;
+}
+
+long
+conf_each_element(struct confctx *c, const char *path, size_t start, size_t end,
+    void (*fn)(void *arg, size_t i, json_t *elem), void *arg)
+{
+	const char *t = c->text;
+	size_t i = skip_space(t, start + 1, end), n = 0;
+
+	if (start >= end || t[start] != '[')
+		return -1;
+	i = skip_space(t, i, end);
+	if (i < end && t[i] == ']')
+		return 0;
+	while (i < end) {
+		size_t e = jsonpos_value_end(t, end, i);
+
+		if (fn != NULL) {
+			json_error_t je;
+			json_t *v = json_loadb(t + i, e - i, JSON_REJECT_DUPLICATES |
+			    JSON_DECODE_ANY, &je);
+
+			if (v == NULL) {
+				conf_error_at(c, i + (je.position > 0 ? (size_t)je.position - 1 : 0),
+				    "%s[%zu]: %s", path, n, je.text);
+				return -1;
+			}
+			fn(arg, n, v);
+			json_decref(v);
+		}
+		n++;
+		i = skip_space(t, e, end);
+		if (i < end && t[i] == ',') {
+			i = skip_space(t, i + 1, end);
+			continue;
+		}
+		if (i < end && t[i] == ']')
+			return (long)n;
+		conf_error_at(c, i, "%s: expected ',' or ']' after element %zu", path, n - 1);
+		return -1;
+	}
+	conf_error_at(c, end, "%s: the list is not closed", path);
+	return -1;
 }
 
 void

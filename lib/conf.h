@@ -28,6 +28,21 @@ struct confctx {
 int conf_load_file(struct confctx *c, const char *file, json_t **root);
 /* Same, from a string already in memory (name is used in messages). */
 int conf_load_string(struct confctx *c, const char *name, const char *text, json_t **root);
+/* Like conf_load_file (text NULL) or conf_load_string (text given), but the
+ * array that is the value of top-level key defer is not built: it reads as
+ * an empty list and its text span goes to *start, *end (both 0 when there
+ * is no such array) for conf_each_element. Big check lists then never
+ * exist as one jansson tree. */
+int conf_load_deferred(struct confctx *c, const char *file, const char *text,
+    const char *defer, json_t **root, size_t *start, size_t *end);
+/* Parse the elements of the array at c->text[start, end) one at a time,
+ * calling fn (if not NULL) with each (borrowed, freed after fn). Returns the
+ * number of elements, or -1 with an error added for a syntax error. */
+long conf_each_element(struct confctx *c, const char *path, size_t start,
+    size_t end, void (*fn)(void *arg, size_t i, json_t *elem), void *arg);
+/* Add an error at byte offset off of the text. */
+void conf_error_at(struct confctx *c, size_t off, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* Add an error at path (e.g. "checks[2].timeout"); the message is prefixed
  * with file:line:column and the path. */
 void conf_error(struct confctx *c, const char *path, const char *fmt, ...)

@@ -54,6 +54,8 @@ record(struct scan *sc, const char *path, int line, int col)
 {
 	struct jsonpos *jp = sc->jp;
 
+	if (jp == NULL)
+		return;		/* a span scan: nothing to record */
 	if (jp->n == jp->alloc) {
 		jp->alloc = jp->alloc ? jp->alloc * 2 : 64;
 		jp->v = xreallocarray(jp->v, jp->alloc, sizeof(*jp->v));
@@ -337,4 +339,71 @@ jsonpos_free(struct jsonpos *jp)
 		free(jp->v[i].path);
 	free(jp->v);
 	free(jp);
+}
+
+size_t
+jsonpos_value_end(const char *text, size_t len, size_t start)
+{
+	struct scan sc = { text, len, start, 1, 1, NULL };
+	char path[JSONPOS_MAX_PATH] = "";
+
+	scan_value(&sc, path, 0, 0);
+	return sc.i;
+}
+
+int
+jsonpos_top_value(const char *text, size_t len, const char *key,
+    size_t *start, size_t *end)
+{
+	struct scan sc = { text, len, 0, 1, 1, NULL };
+	char path[JSONPOS_MAX_PATH] = "";
+	struct buf k;
+	int found = -1;
+
+	buf_init(&k, 4096);
+	skip_ws(&sc);
+	if (sc.i >= len || text[sc.i] != '{')
+		goto out;
+	adv(&sc);
+	for (;;) {
+		skip_ws(&sc);
+		if (sc.i >= len || text[sc.i] != '"')
+			break;
+		buf_reset(&k);
+		scan_string(&sc, &k);
+		skip_ws(&sc);
+		if (sc.i >= len || text[sc.i] != ':')
+			break;
+		adv(&sc);
+		skip_ws(&sc);
+		*start = sc.i;
+		scan_value(&sc, path, 0, 1);
+		*end = sc.i;
+		if (k.data && strcmp(k.data, key) == 0) {
+			found = 0;
+			break;
+		}
+		skip_ws(&sc);
+		if (sc.i < len && text[sc.i] == ',')
+			adv(&sc);
+		else
+			break;
+	}
+out:
+	buf_free(&k);
+	return found;
+}
+
+void
+jsonpos_linecol(const char *text, size_t off, int *line, int *col)
+{
+	*line = 1;
+	*col = 1;
+	for (size_t i = 0; i < off && text[i]; i++) {
+		if (text[i] == '\n') {
+			(*line)++;
+			*col = 1;
+		} else if (((unsigned char)text[i] & 0xC0) != 0x80)
+			(*col)++;
+	}
 }
