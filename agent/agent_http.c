@@ -158,6 +158,12 @@ agent_http_metrics(struct sched *s, struct buf *b)
 			    errclass_name((enum errclass)c), false);
 			buf_printf(b, "} %lld\n", (long long)ck->st.by_class[c]);
 		}
+		if (ck->st.inconclusive > 0) {
+			buf_printf(b, "vantage_agent_check_results_total{");
+			promtext_label(b, "check", ck->conf->name, true);
+			promtext_label(b, "result", "inconclusive", false);
+			buf_printf(b, "} %lld\n", (long long)ck->st.inconclusive);
+		}
 	}
 	promtext_help(b, "vantage_agent_check_last_run_timestamp_seconds", "gauge",
 	    "Start time of the check's last run.");
@@ -179,6 +185,44 @@ agent_http_metrics(struct sched *s, struct buf *b)
 		promtext_label(b, "check", ck->conf->name, true);
 		buf_printf(b, "} %lld\n", (long long)ck->st.last_cert_not_after);
 	}
+	promtext_help(b, "vantage_agent_check_chain_not_after_seconds", "gauge",
+	    "tls checks: expiry of the earliest-expiring certificate in the chain.");
+	for (size_t i = 0; i < s->nchecks; i++) {
+		const struct check *ck = s->checks[i];
+		if (ck->st.last_chain_not_after == 0)
+			continue;
+		buf_printf(b, "vantage_agent_check_chain_not_after_seconds{");
+		promtext_label(b, "check", ck->conf->name, true);
+		buf_printf(b, "} %lld\n", (long long)ck->st.last_chain_not_after);
+	}
+	promtext_help(b, "vantage_agent_check_dns_ttl_seconds", "gauge",
+	    "dns checks: the lowest TTL of the answers of the asked type.");
+	for (size_t i = 0; i < s->nchecks; i++) {
+		const struct check *ck = s->checks[i];
+		if (ck->st.last_ttl < 0)
+			continue;
+		buf_printf(b, "vantage_agent_check_dns_ttl_seconds{");
+		promtext_label(b, "check", ck->conf->name, true);
+		buf_printf(b, "} %lld\n", (long long)ck->st.last_ttl);
+	}
+	promtext_help(b, "vantage_agent_reference_up", "gauge",
+	    "1 if the reference target answered in the last round, 0 if not.");
+	for (size_t i = 0; i < s->nrefs; i++) {
+		const struct check *ck = s->refs[i];
+		if (ck->st.last_ok < 0)
+			continue;
+		buf_printf(b, "vantage_agent_reference_up{");
+		promtext_label(b, "target", ck->conf->name + strlen("reference "), true);
+		buf_printf(b, "} %d\n", ck->st.last_ok);
+	}
+	promtext_help(b, "vantage_agent_network_up", "gauge",
+	    "0 while every reference target fails (results are then inconclusive).");
+	if (s->nrefs > 0 && s->network >= 0)
+		buf_printf(b, "vantage_agent_network_up %d\n", s->network);
+	promtext_help(b, "vantage_agent_inconclusive_total", "counter",
+	    "Failed results marked inconclusive (the agent's own network was down).");
+	buf_printf(b, "vantage_agent_inconclusive_total %lld\n",
+	    (long long)s->inconclusive_total);
 	promtext_help(b, "vantage_agent_checks_configured", "gauge", "Checks in the running config.");
 	buf_printf(b, "vantage_agent_checks_configured %zu\n", s->nchecks);
 	promtext_help(b, "vantage_agent_inflight", "gauge", "Checks running right now.");
@@ -278,6 +322,9 @@ agent_http_health(struct sched *s, struct buf *out, int *http_status)
 		ship_errors += s->ship_st.errors[i];
 	json_object_set_new(o, "ship_errors", json_integer(ship_errors));
 	json_object_set_new(o, "checks_remote", json_integer((json_int_t)s->conf->nremote));
+	json_object_set_new(o, "network", s->nrefs == 0 || s->network < 0 ? json_null() :
+	    json_string(s->network ? "up" : "down"));
+	json_object_set_new(o, "inconclusive", json_integer(s->inconclusive_total));
 	json_object_set_new(o, "uptime_s", json_integer((now - s->started_ms) / 1000));
 	pthread_mutex_unlock(&s->mu);
 	*http_status = age > LOOP_STALL_MS ? 503 : 200;

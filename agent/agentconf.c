@@ -2,6 +2,8 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,12 +45,137 @@ valid_listen(const char *s)
 	return strtol(colon + 1, NULL, 10) <= 65535;
 }
 
+/* A header name (RFC 9110 token). */
+static bool
+valid_header_name(const char *s)
+{
+	if (*s == '\0' || strlen(s) > 64)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && strchr("!#$%&'*+-.^_`|~", *s) == NULL)
+			return false;
+	return true;
+}
+
+static void
+parse_probe_header(struct confctx *c, json_t *v, struct agent_config *ac)
+{
+	free(ac->probe_header);
+	ac->probe_header = NULL;
+	if (json_is_false(v))
+		return;
+	if (json_is_true(v)) {
+		ac->probe_header = xstrdup(AGENT_DEFAULT_PROBE_HEADER);
+		return;
+	}
+	if (json_is_string(v) && json_string_length(v) == 0)
+		return;		/* "" turns it off too */
+	if (!json_is_string(v) || !valid_header_name(json_string_value(v))) {
+		conf_error(c, "agent.probe_header", "must be a header name such as "
+		    "\"X-Vantage-Probe\", or false to send none");
+		return;
+	}
+	ac->probe_header = xstrdup(json_string_value(v));
+}
+
+/* One check per reference target into ac->refs: an http(s) URL becomes an
+ * http check that passes on any HTTP answer, "host:port" a tcp connect.
+ * Errors go to c at agent.reference_targets[i]. 0 or -1. */
+static int
+build_refs(struct confctx *c, struct agent_config *ac)
+{
+	struct check_defaults d;
+	size_t before = c->nerrs;
+
+	checkconf_defaults_init(&d);
+	d.interval_ms = ac->ref_interval_ms;
+	d.timeout_ms = ac->ref_timeout_ms;
+	ac->refs = xcalloc(ac->nrefs + 1, sizeof(*ac->refs));
+	for (size_t i = 0; i < ac->nrefs; i++) {
+		const char *t = ac->ref_targets[i];
+		struct confctx mc = { 0 };
+		char p[CONF_PATH_MAX], name[160];
+		json_t *o;
+
+		snprintf(name, sizeof(name), "reference %.110s", t);
+		if (strncasecmp(t, "http://", 7) == 0 || strncasecmp(t, "https://", 8) == 0)
+			o = json_pack("{s:s,s:s,s:s,s:{s:s}}", "name", name, "kind", "http",
+			    "url", t, "expect", "status", "100-599");
+		else {
+			const char *colon = strrchr(t, ':');
+			char host[256];
+			size_t hl = colon ? (size_t)(colon - t) : 0;
+			long port = -1;
+
+			if (colon && strspn(colon + 1, "0123456789") == strlen(colon + 1) &&
+			    colon[1] != '\0' && strlen(colon + 1) <= 5)
+				port = strtol(colon + 1, NULL, 10);
+			if (hl >= sizeof(host))
+				hl = 0;
+			memcpy(host, t, hl);
+			host[hl] = '\0';
+			o = hl > 0 && port > 0 && port <= 65535 ? json_pack("{s:s,s:s,s:s,s:I}",
+			    "name", name, "kind", "tcp", "host", host, "port",
+			    (json_int_t)port) : NULL;
+		}
+		if (o != NULL)
+			checkconf_parse_one(&mc, "reference", o, &d, NULL, &ac->refs[i]);
+		if (o == NULL || mc.nerrs > 0)
+			conf_error(c, conf_path_idx(p, "agent.reference_targets", i),
+			    "\"%s\" must be an http:// or https:// URL, or host:port (e.g. "
+			    "\"https://www.example.com/\" or \"192.0.2.1:443\")", t);
+		json_decref(o);
+		conf_ctx_free(&mc);
+	}
+	return c->nerrs == before ? 0 : -1;
+}
+
+static void
+parse_references(struct confctx *c, json_t *o, struct agent_config *ac)
+{
+	json_t *list = json_object_get(o, "reference_targets"), *v;
+	size_t i;
+
+	conf_get_duration(c, "agent", o, "reference_interval", 1000, 86400000,
+	    &ac->ref_interval_ms);
+	conf_get_duration(c, "agent", o, "reference_timeout", 100, 600000,
+	    &ac->ref_timeout_ms);
+	if (ac->ref_timeout_ms > ac->ref_interval_ms) {
+		/* the default shortens to fit; one written down is a mistake */
+		if (json_object_get(o, "reference_timeout") == NULL)
+			ac->ref_timeout_ms = ac->ref_interval_ms;
+		else
+			conf_error(c, "agent.reference_timeout", "must not exceed "
+			    "agent.reference_interval");
+	}
+	if (list == NULL)
+		return;
+	if (!json_is_array(list) || json_array_size(list) > AGENT_MAX_REF_TARGETS) {
+		conf_error(c, "agent.reference_targets", "must be a list of at most %d "
+		    "URLs or host:port strings", AGENT_MAX_REF_TARGETS);
+		return;
+	}
+	ac->ref_targets = xcalloc(json_array_size(list) + 1, sizeof(char *));
+	json_array_foreach(list, i, v) {
+		char p[CONF_PATH_MAX];
+
+		if (!json_is_string(v) || json_string_length(v) == 0 ||
+		    strlen(json_string_value(v)) != json_string_length(v)) {
+			conf_error(c, conf_path_idx(p, "agent.reference_targets", i),
+			    "must be a non-empty string");
+			continue;
+		}
+		ac->ref_targets[ac->nrefs++] = xstrdup(json_string_value(v));
+	}
+}
+
 static void
 parse_agent(struct confctx *c, json_t *o, struct agent_config *ac)
 {
 	static const char *const keys[] = {
 		"id", "region", "provider", "db", "listen", "max_inflight",
-		"retention", NULL
+		"retention", "probe_header", "reference_targets", "reference_interval",
+		"reference_timeout", NULL
 	};
 	static const char *const rkeys[] = { "shipped", "unshipped", "max_rows", NULL };
 	json_t *r;
@@ -77,6 +204,9 @@ parse_agent(struct confctx *c, json_t *o, struct agent_config *ac)
 		conf_get_int(c, "agent.retention", r, "max_rows", 100,
 		    1000000000, &ac->retention.max_rows);
 	}
+	if ((r = json_object_get(o, "probe_header")) != NULL)
+		parse_probe_header(c, r, ac);
+	parse_references(c, o, ac);
 }
 
 /* Split an http(s) base URL into the URL without trailing '/' and its path
@@ -201,6 +331,9 @@ agentconf_load_ctx(struct confctx *c, const char *file, const char *text)
 	ac->retention.shipped_ms = AGENT_DEFAULT_KEEP_SHIPPED_MS;
 	ac->retention.unshipped_ms = AGENT_DEFAULT_KEEP_UNSHIPPED_MS;
 	ac->retention.max_rows = AGENT_DEFAULT_MAX_ROWS;
+	ac->probe_header = xstrdup(AGENT_DEFAULT_PROBE_HEADER);
+	ac->ref_interval_ms = AGENT_DEFAULT_REF_INTERVAL_MS;
+	ac->ref_timeout_ms = AGENT_DEFAULT_REF_TIMEOUT_MS;
 	checkconf_defaults_init(&ac->defaults);
 	conf_only_keys(c, "", root, keys);
 	if ((v = json_object_get(root, "agent")) == NULL)
@@ -232,6 +365,8 @@ agentconf_load_ctx(struct confctx *c, const char *file, const char *text)
 		checkconf_parse_array(c, "checks", v, &ac->defaults, NULL,
 		    &ac->checks, &ac->nchecks);	/* not a list: says so */
 	ac->nlocal = ac->nchecks;
+	if (c->nerrs == 0)
+		build_refs(c, ac);
 	if (c->nerrs > 0)
 		goto fail;
 	json_decref(root);
@@ -350,6 +485,14 @@ agentconf_merge_remote(struct confctx *c, const struct agent_config *base,
 	ac->collector = collector_copy(base->collector);
 	ac->defaults = base->defaults;
 	ac->local_checks = xstrdup(base->local_checks);
+	ac->probe_header = xstrdup(base->probe_header);
+	ac->ref_interval_ms = base->ref_interval_ms;
+	ac->ref_timeout_ms = base->ref_timeout_ms;
+	ac->ref_targets = xcalloc(base->nrefs + 1, sizeof(char *));
+	for (i = 0; i < base->nrefs; i++)
+		ac->ref_targets[i] = xstrdup(base->ref_targets[i]);
+	ac->nrefs = base->nrefs;
+	build_refs(&mc, ac);	/* valid in base, so valid here */
 	if (json_array_size(all) > 0 && checkconf_parse_array(&mc, "checks", all,
 	    &ac->defaults, NULL, &ac->checks, &ac->nchecks) < 0) {
 		/* cannot happen: every part was valid on its own */
@@ -377,6 +520,11 @@ agentconf_free(struct agent_config *ac)
 		return;
 	collector_free(ac->collector);
 	free(ac->local_checks);
+	free(ac->probe_header);
+	for (size_t i = 0; i < ac->nrefs; i++)
+		free(ac->ref_targets[i]);
+	free(ac->ref_targets);
+	checkconf_free_array(ac->refs, ac->nrefs);
 	free(ac->id);
 	free(ac->region);
 	free(ac->provider);

@@ -30,6 +30,13 @@ struct agent_config {
 	int64_t			 max_inflight;	/* concurrent transfers */
 	struct outbox_retention	 retention;
 	struct agent_collector	*collector;	/* NULL: standalone */
+	char			*probe_header;	/* correlation header; NULL: off */
+	/* reference targets: the agent's own connectivity (README,
+	 * "Reference targets and inconclusive results") */
+	char			**ref_targets;	/* as configured */
+	struct check_config	*refs;		/* one check per target */
+	size_t			 nrefs;
+	int64_t			 ref_interval_ms, ref_timeout_ms;
 	struct check_defaults	 defaults;
 	/* checks[0 .. nlocal) come from the file, the nremote after them were
 	 * pulled from the collector */
@@ -48,6 +55,10 @@ struct agent_config {
 #define AGENT_DEFAULT_PULL_EVERY_MS	60000
 #define AGENT_DEFAULT_SHIP_TIMEOUT_MS	10000
 #define AGENT_KEY_MIN			16
+#define AGENT_DEFAULT_PROBE_HEADER	"X-Vantage-Probe"
+#define AGENT_DEFAULT_REF_INTERVAL_MS	30000
+#define AGENT_DEFAULT_REF_TIMEOUT_MS	5000
+#define AGENT_MAX_REF_TARGETS		16
 
 /* Load and validate file. Returns a new config (free with
  * agentconf_free), or NULL with every error printed to stderr as

@@ -36,9 +36,10 @@ usage(FILE *fp)
 	fprintf(fp,
 "usage: vantage-agent [-c FILE] [--once | --check-config] [options]\n"
 "\n"
-"Probe HTTP(S) targets on a schedule from this region, store every result\n"
-"in SQLite (the outbox), ship the results to the collector (if the config\n"
-"has a \"collector\") and serve /healthz and /metrics on agent.listen.\n"
+"Probe HTTP(S), TLS, TCP and DNS targets and deployed assets on a schedule\n"
+"from this region, store every result in SQLite (the outbox), ship the\n"
+"results to the collector (if the config has a \"collector\") and serve\n"
+"/healthz and /metrics on agent.listen.\n"
 "\n"
 "  -c, --config FILE     agent config (JSON; default " DEFAULT_CONFIG ")\n"
 "      --check-config    validate the config, print a summary, exit 0 or 2\n"

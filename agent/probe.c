@@ -1,12 +1,19 @@
 /* probe: the kind table, CURLcode mapping and run bookkeeping. */
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "probe.h"
 
 static const struct probe_kind probe_kinds[] = {
-	{ "http", probe_http_start, probe_http_finish },
+	{ "http", probe_http_start, probe_http_finish, NULL, NULL },
+	{ "tls", probe_tls_start, probe_tls_finish, NULL, probe_tls_cleanup },
+	{ "tcp", probe_tcp_start, NULL, probe_tcp_step, probe_tcp_cleanup },
+	{ "dns", probe_dns_start, NULL, probe_dns_step, probe_dns_cleanup },
+	{ "assets", probe_assets_start, NULL, probe_assets_step,
+	    probe_assets_cleanup },
 };
 
 const struct probe_kind *
@@ -73,10 +80,83 @@ probe_errclass(CURLcode code)
 	}
 }
 
+static int64_t
+info_us(CURL *e, CURLINFO what)
+{
+	curl_off_t v = 0;
+
+	if (curl_easy_getinfo(e, what, &v) != CURLE_OK || v < 0)
+		return 0;
+	return (int64_t)v;
+}
+
+static int64_t
+nonneg(int64_t v)
+{
+	return v > 0 ? v : 0;
+}
+
+void
+probe_fill_phases(struct result *r, CURL *e)
+{
+	int64_t dns = info_us(e, CURLINFO_NAMELOOKUP_TIME_T);
+	int64_t conn = info_us(e, CURLINFO_CONNECT_TIME_T);
+	int64_t app = info_us(e, CURLINFO_APPCONNECT_TIME_T);
+	int64_t pre = info_us(e, CURLINFO_PRETRANSFER_TIME_T);
+	int64_t first = info_us(e, CURLINFO_STARTTRANSFER_TIME_T);
+	int64_t total = info_us(e, CURLINFO_TOTAL_TIME_T);
+	int64_t sent;
+
+	r->dns_us = dns;
+	r->connect_us = conn > 0 ? nonneg(conn - dns) : 0;
+	r->tls_us = app > 0 && conn > 0 ? nonneg(app - conn) : 0;
+	sent = pre > app ? pre : app;
+	if (sent < conn)
+		sent = conn;
+	r->processing_us = first > 0 ? nonneg(first - sent) : 0;
+	r->transfer_us = first > 0 && total > first ? total - first : 0;
+	r->total_us = total;
+}
+
+int
+probe_add_correlation(struct probe_run *run, struct curl_slist **list)
+{
+	const char *h = run->probe_header;
+	size_t hl;
+	char line[512];
+	struct curl_slist *l;
+
+	if (h == NULL || *h == '\0')
+		return 0;
+	hl = strlen(h);
+	for (size_t i = 0; i < run->conf->nheaders; i++)
+		if (strncasecmp(run->conf->headers[i], h, hl) == 0 &&
+		    run->conf->headers[i][hl] == ':')
+			return 0;	/* the check's own value wins */
+	snprintf(line, sizeof(line), "%s: %s/%s/%s", h, run->res.check,
+	    run->res.agent ? run->res.agent : "", run->probe_id);
+	if ((l = curl_slist_append(*list, line)) == NULL)
+		return -1;
+	*list = l;
+	return 0;
+}
+
+void
+probe_run_cleanup(struct probe_run *run)
+{
+	if (run->kind != NULL && run->kind->cleanup != NULL)
+		run->kind->cleanup(run);
+	run->priv = NULL;
+	run->io_fd = -1;
+	run->io_events = run->io_revents = 0;
+	run->io_deadline_us = 0;
+}
+
 void
 probe_run_init(struct probe_run *run, const struct check_config *conf)
 {
 	memset(run, 0, sizeof(*run));
+	run->io_fd = -1;
 	run->conf = conf;
 	run->kind = probe_kind_find(conf->kind);
 	run->keep_body = conf->expect.body_contains || conf->expect.body_regex ||
@@ -93,8 +173,11 @@ probe_run_reset_attempt(struct probe_run *run)
 	const struct probe_kind *kind = run->kind;
 	void *owner = run->owner;
 	int attempt = run->attempt;
-	struct result keep = run->res;
+	struct result keep;
 
+	probe_run_cleanup(run);
+	result_release(&run->res);
+	keep = run->res;
 	buf_reset(&run->body);
 	buf_reset(&run->headers);
 	curl_slist_free_all(run->req_headers);
@@ -117,6 +200,7 @@ probe_run_reset_attempt(struct probe_run *run)
 	run->kind = kind;
 	run->owner = owner;
 	run->attempt = attempt;
+	run->io_fd = -1;
 }
 
 void
@@ -124,6 +208,8 @@ probe_run_clear(struct probe_run *run)
 {
 	if (run == NULL)
 		return;
+	probe_run_cleanup(run);
+	result_release(&run->res);
 	buf_free(&run->body);
 	buf_free(&run->headers);
 	curl_slist_free_all(run->req_headers);

@@ -116,6 +116,10 @@ probe_http_start(struct probe_run *run, char *err, size_t errlen)
 		}
 		run->req_headers = l;
 	}
+	if (probe_add_correlation(run, &run->req_headers) < 0) {
+		snprintf(err, errlen, "out of memory building headers");
+		return -1;
+	}
 	if (run->req_headers)
 		SETOPT(CURLOPT_HTTPHEADER, run->req_headers);
 	if (strcmp(cc->method, "HEAD") == 0)
@@ -129,47 +133,6 @@ probe_http_start(struct probe_run *run, char *err, size_t errlen)
 	return 0;
 }
 
-static int64_t
-info_us(CURL *e, CURLINFO what)
-{
-	curl_off_t v = 0;
-
-	if (curl_easy_getinfo(e, what, &v) != CURLE_OK || v < 0)
-		return 0;
-	return (int64_t)v;
-}
-
-static int64_t
-nonneg(int64_t v)
-{
-	return v > 0 ? v : 0;
-}
-
-/* Split curl's cumulative timers into the phases of the result record. */
-static void
-fill_phases(struct probe_run *run)
-{
-	CURL *e = run->easy;
-	struct result *r = &run->res;
-	int64_t dns = info_us(e, CURLINFO_NAMELOOKUP_TIME_T);
-	int64_t conn = info_us(e, CURLINFO_CONNECT_TIME_T);
-	int64_t app = info_us(e, CURLINFO_APPCONNECT_TIME_T);
-	int64_t pre = info_us(e, CURLINFO_PRETRANSFER_TIME_T);
-	int64_t first = info_us(e, CURLINFO_STARTTRANSFER_TIME_T);
-	int64_t total = info_us(e, CURLINFO_TOTAL_TIME_T);
-	int64_t sent;
-
-	r->dns_us = dns;
-	r->connect_us = conn > 0 ? nonneg(conn - dns) : 0;
-	r->tls_us = app > 0 && conn > 0 ? nonneg(app - conn) : 0;
-	sent = pre > app ? pre : app;
-	if (sent < conn)
-		sent = conn;
-	r->processing_us = first > 0 ? nonneg(first - sent) : 0;
-	r->transfer_us = first > 0 && total > first ? total - first : 0;
-	r->total_us = total;
-}
-
 void
 probe_http_finish(struct probe_run *run, CURLcode code)
 {
@@ -180,7 +143,7 @@ probe_http_finish(struct probe_run *run, CURLcode code)
 	char *ip = NULL;
 	int64_t own_us = time_mono_us() - run->attempt_start_us;
 
-	fill_phases(run);
+	probe_fill_phases(r, e);
 	if (r->total_us == 0 || code == CURLE_OPERATION_TIMEDOUT)
 		r->total_us = own_us;
 	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
@@ -197,6 +160,8 @@ probe_http_finish(struct probe_run *run, CURLcode code)
 	r->bytes = run->bytes;
 	r->truncated = run->truncated;
 	r->cert_not_after = run->cert_not_after;
+	if (run->probe_header != NULL && *run->probe_header != '\0')
+		result_set_extra(r, "probe_id", json_string(run->probe_id));
 	r->ok = true;
 	r->error_class = ERRCLASS_NONE;
 	r->error[0] = '\0';

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,9 @@
 #define POLL_MAX_MS		1000
 
 static void apply_config(struct sched *s, struct agent_config *nc, const char *why);
+static void finalize(struct sched *s, struct check *ck, int64_t now_us);
+static CURL *host_easy_get(void *ctx);
+static int host_easy_add(void *ctx, struct probe_run *run, CURL *e);
 
 const double sched_lateness_bounds[SCHED_LATENESS_BUCKETS] = {
 	0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25,
@@ -158,6 +162,7 @@ check_new(const struct check_config *cc)
 	ck->conf = cc;
 	ck->heap_idx = SIZE_MAX;
 	ck->st.last_ok = -1;
+	ck->st.last_ttl = -1;
 	return ck;
 }
 
@@ -171,6 +176,26 @@ check_free(struct check *ck)
 		free(ck->run);
 	}
 	free(ck);
+}
+
+/* The reference-target checks of the current config (s->mu held). */
+static void
+build_refs(struct sched *s, int64_t now_us)
+{
+	struct agent_config *ac = s->conf;
+
+	s->refs = xcalloc(ac->nrefs + 1, sizeof(*s->refs));
+	s->nrefs = ac->nrefs;
+	for (size_t i = 0; i < ac->nrefs; i++) {
+		s->refs[i] = check_new(&ac->refs[i]);
+		s->refs[i]->ref = true;
+	}
+	/* the first round right away: /metrics knows the network at once (a
+	 * round of the targets before a reload no longer counts) */
+	s->ref_due_us = s->once ? INT64_MAX : now_us;
+	s->ref_active = false;
+	if (s->nverdict > 0)
+		s->ref_want = true;
 }
 
 static void
@@ -192,6 +217,7 @@ build_checks(struct sched *s, int64_t now_us, bool jitter)
 		s->checks[i] = ck;
 		heap_push(s, ck);
 	}
+	build_refs(s, now_us);
 	pthread_mutex_unlock(&s->mu);
 }
 
@@ -212,6 +238,10 @@ sched_new(struct agent_config *conf, struct outbox *ob, int wake_fd,
 		return NULL;
 	}
 	s->pool = xcalloc(POOL_KEEP, sizeof(*s->pool));
+	s->host.ctx = s;
+	s->host.easy_get = host_easy_get;
+	s->host.easy_add = host_easy_add;
+	s->network = -1;
 	s->pending = xcalloc(PENDING_CAP, sizeof(*s->pending));
 	s->started_ms = time_now_ms();
 	/* /healthz may be asked before the loop first goes round: not stalled */
@@ -245,6 +275,7 @@ flush_pending(struct sched *s)
 	for (size_t i = 0; i < n; i++) {
 		if (s->on_stored)
 			s->on_stored(s->ctx, s->pending[i]);
+		result_release(s->pending[i]);
 		free(s->pending[i]);
 	}
 	s->npending = 0;
@@ -299,7 +330,11 @@ record_result(struct sched *s, struct check *ck, const struct result *r)
 
 	pthread_mutex_lock(&s->mu);
 	st->runs++;
-	st->by_class[r->ok ? ERRCLASS_NONE : r->error_class]++;
+	if (r->inconclusive) {
+		st->inconclusive++;
+		s->inconclusive_total++;
+	} else
+		st->by_class[r->ok ? ERRCLASS_NONE : r->error_class]++;
 	st->last_ok = r->ok;
 	st->last_ts_ms = r->ts_ms;
 	st->last_dns_us = r->dns_us;
@@ -310,6 +345,14 @@ record_result(struct sched *s, struct check *ck, const struct result *r)
 	st->last_total_us = r->total_us;
 	if (r->cert_not_after)
 		st->last_cert_not_after = r->cert_not_after;
+	if (r->extra != NULL) {
+		json_t *v;
+
+		if (json_is_integer(v = json_object_get(r->extra, "chain_not_after")))
+			st->last_chain_not_after = json_integer_value(v);
+		if ((v = json_object_get(r->extra, "ttl")) != NULL)
+			st->last_ttl = json_is_integer(v) ? json_integer_value(v) : -1;
+	}
 	s->results_total++;
 	pthread_mutex_unlock(&s->mu);
 	/* log state transitions, not every check */
@@ -322,11 +365,13 @@ record_result(struct sched *s, struct check *ck, const struct result *r)
 			log_info("check %s: up again (%lld ms)", r->check,
 			    (long long)(r->total_us / 1000));
 		else
-			log_warn("check %s: down: %s: %s", r->check,
-			    errclass_name(r->error_class), r->error);
+			log_warn("check %s: down: %s: %s%s", r->check,
+			    errclass_name(r->error_class), r->error, r->inconclusive ?
+			    " (inconclusive: the agent's own network is down)" : "");
 	}
 	if (s->npending == PENDING_CAP) {
 		/* the DB has been failing for a long time: lose the oldest, say so */
+		result_release(s->pending[0]);
 		free(s->pending[0]);
 		memmove(s->pending, s->pending + 1, (PENDING_CAP - 1) * sizeof(*s->pending));
 		s->npending--;
@@ -334,8 +379,212 @@ record_result(struct sched *s, struct check *ck, const struct result *r)
 		s->dropped_total++;
 		pthread_mutex_unlock(&s->mu);
 	}
+	/* the copy takes over r's extra fields */
 	s->pending[s->npending] = xmalloc(sizeof(struct result));
 	*s->pending[s->npending++] = *r;
+}
+
+/* ---- runs in flight ---- */
+
+static void
+active_add(struct sched *s, struct probe_run *run)
+{
+	if (s->nactive == s->aactive) {
+		s->aactive = s->aactive ? s->aactive * 2 : 64;
+		s->active = xreallocarray(s->active, s->aactive, sizeof(*s->active));
+	}
+	s->active[s->nactive++] = run;
+}
+
+static void
+active_remove(struct sched *s, struct probe_run *run)
+{
+	for (size_t i = 0; i < s->nactive; i++)
+		if (s->active[i] == run) {
+			s->active[i] = s->active[--s->nactive];
+			return;
+		}
+}
+
+static void
+untrack_easy(struct probe_run *run, CURL *e)
+{
+	for (int i = 0; i < run->nbusy; i++)
+		if (run->busy[i] == e) {
+			run->busy[i] = run->busy[--run->nbusy];
+			return;
+		}
+}
+
+/* Take back every transfer the run still has on the multi handle. */
+static void
+drop_easies(struct sched *s, struct probe_run *run)
+{
+	while (run->nbusy > 0) {
+		CURL *e = run->busy[--run->nbusy];
+
+		curl_multi_remove_handle(s->multi, e);
+		pool_put(s, e);
+	}
+	run->easy = NULL;
+}
+
+static CURL *
+host_easy_get(void *ctx)
+{
+	return pool_get(ctx);
+}
+
+static int
+host_easy_add(void *ctx, struct probe_run *run, CURL *e)
+{
+	struct sched *s = ctx;
+	CURLMcode mc;
+
+	if (run->nbusy == PROBE_MAX_EASY) {
+		pool_put(s, e);
+		return -1;
+	}
+	if ((mc = curl_multi_add_handle(s->multi, e)) != CURLM_OK) {
+		log_error("curl_multi_add_handle: %s", curl_multi_strerror(mc));
+		pool_put(s, e);
+		return -1;
+	}
+	run->busy[run->nbusy++] = e;
+	return 0;
+}
+
+/* ---- reference targets and the verdict on the agent's network ---- */
+
+static void
+verdict_remove(struct sched *s, struct check *ck)
+{
+	for (size_t i = 0; i < s->nverdict; i++)
+		if (s->verdict[i] == ck) {
+			memmove(s->verdict + i, s->verdict + i + 1,
+			    (s->nverdict - i - 1) * sizeof(*s->verdict));
+			s->nverdict--;
+			return;
+		}
+}
+
+/* A failed run waits for a round that started no earlier than its attempt. */
+static void
+verdict_wait(struct sched *s, struct check *ck)
+{
+	if (s->nverdict == s->averdict) {
+		s->averdict = s->averdict ? s->averdict * 2 : 16;
+		s->verdict = xreallocarray(s->verdict, s->averdict, sizeof(*s->verdict));
+	}
+	s->verdict[s->nverdict++] = ck;
+	ck->state = CK_VERDICT;
+	if (!(s->ref_active && s->ref_start_ms >= ck->run->res.ts_ms))
+		s->ref_want = true;
+}
+
+static void start_attempt(struct sched *s, struct check *ck, int64_t now_us);
+
+static void
+ref_round_start(struct sched *s, int64_t now_us)
+{
+	s->ref_round++;
+	s->ref_active = true;
+	s->ref_want = false;
+	s->ref_start_ms = time_now_ms();
+	s->ref_left = s->nrefs;
+	s->ref_failed = 0;
+	s->ref_due_us = s->once ? INT64_MAX :
+	    now_us + s->conf->ref_interval_ms * 1000;
+	for (size_t i = 0; i < s->nrefs && s->ref_active; i++) {
+		struct check *ck = s->refs[i];
+
+		ck->ref_round = s->ref_round;
+		if (ck->run == NULL)
+			start_attempt(s, ck, now_us);
+		else if (--s->ref_left == 0)	/* cannot happen: rounds do not overlap */
+			s->ref_active = false;
+	}
+}
+
+static void
+ref_round_done(struct sched *s, int64_t now_us)
+{
+	bool down = s->ref_failed == s->nrefs;
+	int was;
+	size_t n = 0;
+	struct check **ready;
+
+	s->ref_active = false;
+	s->ref_done_start_ms = s->ref_start_ms;
+	pthread_mutex_lock(&s->mu);
+	was = s->network;
+	s->network = down ? 0 : 1;
+	pthread_mutex_unlock(&s->mu);
+	if (down && was != 0) {
+		char why[512];
+		size_t off = 0;
+
+		why[0] = '\0';
+		for (size_t i = 0; i < s->nrefs && off < sizeof(why); i++)
+			off += (size_t)snprintf(why + off, sizeof(why) - off, "%s%s: %s",
+			    i ? "; " : "", s->refs[i]->conf->name + strlen("reference "),
+			    s->refs[i]->st.last_error);
+		log_warn("NETWORK DOWN: every reference target failed (%s): failed "
+		    "results are marked inconclusive until one answers", why);
+	} else if (!down && was == 0)
+		log_info("network back: a reference target answers again");
+	/* release the failures this round speaks for */
+	ready = xcalloc(s->nverdict + 1, sizeof(*ready));
+	for (size_t i = 0; i < s->nverdict; ) {
+		struct check *ck = s->verdict[i];
+
+		if (ck->run->res.ts_ms <= s->ref_done_start_ms) {
+			ready[n++] = ck;
+			verdict_remove(s, ck);
+		} else
+			i++;
+	}
+	if (s->nverdict > 0)
+		s->ref_want = true;
+	for (size_t i = 0; i < n; i++)
+		finalize(s, ready[i], now_us);
+	free(ready);
+}
+
+/* A reference target's attempt is over. */
+static void
+ref_finished(struct sched *s, struct check *ck, const struct result *r,
+    int64_t now_us)
+{
+	struct check_stats *st = &ck->st;
+
+	pthread_mutex_lock(&s->mu);
+	st->runs++;
+	st->last_ok = r->ok;
+	st->last_ts_ms = r->ts_ms;
+	st->last_total_us = r->total_us;
+	if (r->ok)
+		snprintf(st->last_error, sizeof(st->last_error), "ok");
+	else
+		snprintf(st->last_error, sizeof(st->last_error), "%s, %.100s",
+		    errclass_name(r->error_class), r->error);
+	pthread_mutex_unlock(&s->mu);
+	if (ck->retired || !s->ref_active || ck->ref_round != s->ref_round)
+		return;		/* a round abandoned by a reload */
+	if (!r->ok)
+		s->ref_failed++;
+	if (--s->ref_left == 0)
+		ref_round_done(s, now_us);
+}
+
+/* Start a round when one is due or a failure waits for a verdict. */
+static void
+ref_tick(struct sched *s, int64_t now_us)
+{
+	if (s->nrefs == 0 || s->ref_active || s->stopping)
+		return;
+	if (s->ref_want || now_us >= s->ref_due_us)
+		ref_round_start(s, now_us);
 }
 
 /* The run of ck is over (passed, or out of retries): store and reschedule. */
@@ -345,7 +594,33 @@ finalize(struct sched *s, struct check *ck, int64_t now_us)
 	struct probe_run *run = ck->run;
 
 	run->res.attempts = run->attempt;
+	if (ck->ref) {
+		ref_finished(s, ck, &run->res, now_us);
+		probe_run_clear(run);
+		free(run);
+		ck->run = NULL;
+		ck->state = CK_IDLE;
+		if (ck->retired) {
+			check_free(ck);
+			s->nretired--;
+		}
+		return;
+	}
+	if (!run->res.ok && s->nrefs > 0) {
+		/* fresh: a round that started after this attempt has spoken */
+		bool fresh = ck->state == CK_VERDICT ||
+		    (s->ref_done_start_ms > 0 && s->ref_done_start_ms >= run->res.ts_ms);
+
+		if (!fresh && !s->stopping) {
+			verdict_wait(s, ck);
+			return;
+		}
+		/* (when stopping, the last verdict is the best there is) */
+		run->res.inconclusive = s->ref_done_start_ms > 0 && s->network == 0;
+	}
+	ck->state = CK_IDLE;
 	record_result(s, ck, &run->res);
+	run->res.extra = NULL;		/* the stored copy owns it now */
 	probe_run_clear(run);
 	free(run);
 	ck->run = NULL;
@@ -382,6 +657,15 @@ note_lateness(struct sched *s, int64_t late_us)
 	pthread_mutex_unlock(&s->mu);
 }
 
+/* An attempt that never got going: record why and end the run. */
+static void
+start_failed(struct sched *s, struct check *ck, int64_t now_us)
+{
+	drop_easies(s, ck->run);
+	probe_run_cleanup(ck->run);
+	finalize(s, ck, now_us);
+}
+
 static void
 start_attempt(struct sched *s, struct check *ck, int64_t now_us)
 {
@@ -393,6 +677,7 @@ start_attempt(struct sched *s, struct check *ck, int64_t now_us)
 		run = ck->run = xmalloc(sizeof(*run));
 		probe_run_init(run, ck->conf);
 		run->owner = ck;
+		run->host = &s->host;
 		run->res.check = ck->conf->name;
 		run->res.kind = ck->conf->kind;
 		run->res.service = ck->conf->service;
@@ -401,64 +686,152 @@ start_attempt(struct sched *s, struct check *ck, int64_t now_us)
 		run->res.url = ck->conf->url;
 		run->res.agent = s->conf->id;
 		run->res.region = s->conf->region;
-		if (!s->once)
+		/* reference targets are someone else's servers: no header */
+		run->probe_header = ck->ref ? NULL : s->conf->probe_header;
+		if (!s->once && !ck->ref)
 			note_lateness(s, now_us - ck->period_due_us);
 	}
 	run->attempt++;
 	probe_run_reset_attempt(run);
 	run->attempt_start_us = time_mono_us();
 	run->res.ts_ms = time_now_ms();
-	run->easy = pool_get(s);
-	if (run->easy == NULL) {
-		result_fail(&run->res, ERRCLASS_INTERNAL, "curl_easy_init failed");
-		finalize(s, ck, now_us);
+	snprintf(run->probe_id, sizeof(run->probe_id), "%lld-%d",
+	    (long long)run->res.ts_ms, run->attempt);
+	ck->state = CK_RUNNING;
+	if (run->kind == NULL) {
+		result_fail(&run->res, ERRCLASS_INTERNAL, "cannot start %s check: "
+		    "unknown kind", ck->conf->kind);
+		start_failed(s, ck, now_us);
 		return;
 	}
-	if (run->kind == NULL || run->kind->start(run, err, sizeof(err)) < 0) {
-		result_fail(&run->res, ERRCLASS_INTERNAL, "cannot start %s check: %s",
-		    ck->conf->kind, run->kind ? err : "unknown kind");
-		pool_put(s, run->easy);
-		run->easy = NULL;
-		finalize(s, ck, now_us);
-		return;
+	if (run->kind->step != NULL) {
+		/* multi-step: the kind asks for handles and descriptors itself */
+		if (run->kind->start(run, err, sizeof(err)) < 0) {
+			result_fail(&run->res, ERRCLASS_INTERNAL, "cannot start %s check: %s",
+			    ck->conf->kind, err);
+			start_failed(s, ck, now_us);
+			return;
+		}
+		if (run->nbusy == 0 && run->io_fd < 0 && run->io_deadline_us == 0) {
+			result_fail(&run->res, ERRCLASS_INTERNAL, "%s check started "
+			    "nothing", ck->conf->kind);
+			start_failed(s, ck, now_us);
+			return;
+		}
+	} else {
+		run->easy = pool_get(s);
+		if (run->easy == NULL) {
+			result_fail(&run->res, ERRCLASS_INTERNAL, "curl_easy_init failed");
+			start_failed(s, ck, now_us);
+			return;
+		}
+		if (run->kind->start(run, err, sizeof(err)) < 0) {
+			result_fail(&run->res, ERRCLASS_INTERNAL, "cannot start %s check: %s",
+			    ck->conf->kind, err);
+			pool_put(s, run->easy);
+			run->easy = NULL;
+			start_failed(s, ck, now_us);
+			return;
+		}
+		if ((mc = curl_multi_add_handle(s->multi, run->easy)) != CURLM_OK) {
+			result_fail(&run->res, ERRCLASS_INTERNAL, "curl_multi_add_handle: %s",
+			    curl_multi_strerror(mc));
+			pool_put(s, run->easy);
+			run->easy = NULL;
+			start_failed(s, ck, now_us);
+			return;
+		}
+		run->busy[run->nbusy++] = run->easy;
 	}
-	if ((mc = curl_multi_add_handle(s->multi, run->easy)) != CURLM_OK) {
-		result_fail(&run->res, ERRCLASS_INTERNAL, "curl_multi_add_handle: %s",
-		    curl_multi_strerror(mc));
-		pool_put(s, run->easy);
-		run->easy = NULL;
-		finalize(s, ck, now_us);
-		return;
-	}
+	active_add(s, run);
 	pthread_mutex_lock(&s->mu);	/* /metrics reads it */
 	s->inflight++;
 	pthread_mutex_unlock(&s->mu);
+}
+
+/* The attempt of run is over (run->res filled): retry, or end the run. */
+static void
+attempt_over(struct sched *s, struct probe_run *run)
+{
+	struct check *ck = run->owner;
+	int64_t now_us;
+
+	drop_easies(s, run);
+	probe_run_cleanup(run);		/* the kind's sockets close now */
+	active_remove(s, run);
+	pthread_mutex_lock(&s->mu);
+	s->inflight--;
+	pthread_mutex_unlock(&s->mu);
+	now_us = time_mono_us();
+	if (!run->res.ok && run->attempt <= ck->conf->retries && !s->stopping &&
+	    !ck->retired && !ck->ref) {
+		ck->state = CK_RETRY;
+		ck->due_us = now_us + ck->conf->retry_delay_ms * 1000;
+		heap_push(s, ck);
+		return;
+	}
+	finalize(s, ck, now_us);
 }
 
 static void
 finish_attempt(struct sched *s, CURL *e, CURLcode code)
 {
 	struct probe_run *run = NULL;
-	struct check *ck;
-	int64_t now_us;
 
 	curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&run);
+	if (run->kind->step != NULL) {
+		/* step sees the handle still attached (CONNECT_ONLY sockets) */
+		bool done = run->kind->step(run, PROBE_EV_EASY, e, code);
+
+		untrack_easy(run, e);
+		curl_multi_remove_handle(s->multi, e);
+		pool_put(s, e);
+		if (done)
+			attempt_over(s, run);
+		return;
+	}
 	run->kind->finish(run, code);
+	untrack_easy(run, e);
 	curl_multi_remove_handle(s->multi, e);
 	pool_put(s, e);
 	run->easy = NULL;
-	pthread_mutex_lock(&s->mu);
-	s->inflight--;
-	pthread_mutex_unlock(&s->mu);
-	ck = run->owner;
-	now_us = time_mono_us();
-	if (!run->res.ok && run->attempt <= ck->conf->retries && !s->stopping &&
-	    !ck->retired) {
-		ck->due_us = now_us + ck->conf->retry_delay_ms * 1000;
-		heap_push(s, ck);
+	attempt_over(s, run);
+}
+
+/* Give multi-step runs their descriptor events and passed deadlines. */
+static void
+service_io(struct sched *s, int64_t now_us)
+{
+	size_t n = s->nactive;
+	struct probe_run **snap;
+
+	if (n == 0)
 		return;
+	snap = xcalloc(n, sizeof(*snap));
+	memcpy(snap, s->active, n * sizeof(*snap));
+	for (size_t i = 0; i < n; i++) {
+		struct probe_run *run = snap[i];
+		enum probe_event ev;
+		bool still = false;
+
+		for (size_t j = 0; j < s->nactive; j++)
+			if (s->active[j] == run)
+				still = true;
+		if (!still || run->kind == NULL || run->kind->step == NULL)
+			continue;	/* ended by an earlier step in this pass */
+		if (run->io_fd >= 0 && run->io_revents != 0)
+			ev = PROBE_EV_IO;
+		else if (run->io_deadline_us > 0 && now_us >= run->io_deadline_us)
+			ev = PROBE_EV_TIMEOUT;
+		else
+			continue;
+		if (run->kind->step(run, ev, NULL, CURLE_OK)) {
+			run->io_revents = 0;
+			attempt_over(s, run);
+		} else
+			run->io_revents = 0;
 	}
-	finalize(s, ck, now_us);
+	free(snap);
 }
 
 static void
@@ -504,18 +877,75 @@ start_ship(struct sched *s, int64_t now_us)
 	}
 }
 
-/* Sleep in curl_multi_poll until a transfer needs us, a check is due, or a
- * signal arrives on wake_fd. */
+/* The probe descriptors of the poll set (wfds[1..nw) or [0..nw)): what
+ * is ready, asked of poll(2) itself, since curl_multi_poll reports only
+ * POLLIN/POLLOUT/POLLPRI and a socket with just an error (a UDP port
+ * unreachable) would never look ready. */
+static void
+probe_revents(struct sched *s, size_t nw)
+{
+	struct pollfd pf[64];
+	size_t first = s->wake_fd >= 0 ? 1 : 0;
+
+	for (size_t i = first; i < nw; ) {
+		size_t n = 0;
+
+		for (; i < nw && n < 64; i++, n++) {
+			pf[n].fd = s->wfds[i].fd;
+			pf[n].events = s->wruns[i]->io_events;
+			pf[n].revents = 0;
+		}
+		if (poll(pf, (nfds_t)n, 0) <= 0)
+			continue;
+		for (size_t k = 0; k < n; k++)
+			s->wruns[i - n + k]->io_revents = pf[k].revents;
+	}
+}
+
+/* Sleep in curl_multi_poll until a transfer needs us, a check is due, a
+ * probe's own descriptor is ready, or a signal arrives on wake_fd. */
 static void
 wait_events(struct sched *s, int64_t now_us)
 {
-	struct curl_waitfd wfd = { s->wake_fd, CURL_WAIT_POLLIN, 0 };
 	long curl_ms = -1;
 	int64_t ms = POLL_MAX_MS;
+	size_t nw = 0;
 	CURLMcode mc;
 
+	if (s->awfds < s->nactive + 1) {
+		s->awfds = s->nactive + 16;
+		s->wfds = xreallocarray(s->wfds, s->awfds, sizeof(*s->wfds));
+		s->wruns = xreallocarray(s->wruns, s->awfds, sizeof(*s->wruns));
+	}
+	if (s->wake_fd >= 0) {
+		s->wfds[nw].fd = s->wake_fd;
+		s->wfds[nw].events = CURL_WAIT_POLLIN;
+		s->wfds[nw].revents = 0;
+		s->wruns[nw++] = NULL;
+	}
+	for (size_t i = 0; i < s->nactive; i++) {
+		struct probe_run *run = s->active[i];
+
+		if (run->io_deadline_us > 0) {
+			int64_t due = (run->io_deadline_us - now_us + 999) / 1000;
+			if (due < ms)
+				ms = due > 0 ? due : 0;
+		}
+		if (run->io_fd < 0)
+			continue;
+		s->wfds[nw].fd = run->io_fd;
+		s->wfds[nw].events = (short)(((run->io_events & POLLIN) ? CURL_WAIT_POLLIN : 0) |
+		    ((run->io_events & POLLOUT) ? CURL_WAIT_POLLOUT : 0));
+		s->wfds[nw].revents = 0;
+		s->wruns[nw++] = run;
+	}
 	if (s->nheap > 0 && s->inflight < s->conf->max_inflight) {
 		int64_t due = (s->heap[0]->due_us - now_us + 999) / 1000;
+		if (due < ms)
+			ms = due > 0 ? due : 0;
+	}
+	if (s->nrefs > 0 && !s->ref_active && !s->stopping) {
+		int64_t due = s->ref_want ? 0 : (s->ref_due_us - now_us + 999) / 1000;
 		if (due < ms)
 			ms = due > 0 ? due : 0;
 	}
@@ -529,15 +959,16 @@ wait_events(struct sched *s, int64_t now_us)
 	if (curl_multi_timeout(s->multi, &curl_ms) == CURLM_OK && curl_ms >= 0 &&
 	    curl_ms < ms)
 		ms = curl_ms;
-	mc = curl_multi_poll(s->multi, s->wake_fd >= 0 ? &wfd : NULL,
-	    s->wake_fd >= 0 ? 1 : 0, (int)ms, NULL);
+	mc = curl_multi_poll(s->multi, nw > 0 ? s->wfds : NULL, (unsigned)nw,
+	    (int)ms, NULL);
 	if (mc != CURLM_OK)
 		log_error("curl_multi_poll: %s", curl_multi_strerror(mc));
-	if (s->wake_fd >= 0 && (wfd.revents & CURL_WAIT_POLLIN)) {
+	if (s->wake_fd >= 0 && (s->wfds[0].revents & CURL_WAIT_POLLIN)) {
 		char drain[64];
 		while (read(s->wake_fd, drain, sizeof(drain)) > 0)
 			;
 	}
+	probe_revents(s, nw);
 }
 
 static void
@@ -549,9 +980,11 @@ loop_once(struct sched *s)
 
 	if (!s->stopping)
 		start_due(s, now_us);
+	ref_tick(s, now_us);
 	if ((mc = curl_multi_perform(s->multi, &running)) != CURLM_OK)
 		log_error("curl_multi_perform: %s", curl_multi_strerror(mc));
 	read_done(s);
+	service_io(s, time_mono_us());
 	now_us = time_mono_us();
 	/* after read_done: a batch just acknowledged may want the next now */
 	if (s->ship && !s->stopping)
@@ -580,16 +1013,33 @@ sched_run_once(struct sched *s)
 }
 
 /* Stop: no new starts; a run waiting for its retry ends with its last
- * failed attempt. */
+ * failed attempt, one waiting for a verdict with the last verdict known. */
+/* Record every failure waiting for a verdict now, with the last one known
+ * (stopping, or no reference targets any more). */
+static void
+verdict_release_all(struct sched *s, int64_t now_us)
+{
+	struct check **wait = xcalloc(s->nverdict + 1, sizeof(*wait));
+	size_t nwait = s->nverdict;
+
+	if (nwait > 0)
+		memcpy(wait, s->verdict, nwait * sizeof(*wait));
+	s->nverdict = 0;
+	for (size_t i = 0; i < nwait; i++)
+		finalize(s, wait[i], now_us);
+	free(wait);
+}
+
 static void
 begin_stop(struct sched *s)
 {
 	int64_t now_us = time_mono_us();
 
 	s->stopping = true;
+	verdict_release_all(s, now_us);
 	for (size_t i = 0; i < s->nchecks; i++) {
 		struct check *ck = s->checks[i];
-		if (ck->run != NULL && ck->run->easy == NULL) {
+		if (ck->run != NULL && ck->state == CK_RETRY) {
 			heap_remove(s, ck);
 			finalize(s, ck, now_us);
 		}
@@ -689,8 +1139,8 @@ static void
 apply_config(struct sched *s, struct agent_config *nc, const char *why)
 {
 	struct agent_config *oc = s->conf;
-	struct check **old = s->checks, **byname;
-	size_t nold = s->nchecks, kept = 0, changed = 0;
+	struct check **old = s->checks, **byname, **oldrefs = s->refs;
+	size_t nold = s->nchecks, kept = 0, changed = 0, noldrefs = s->nrefs;
 	int64_t now_us = time_mono_us();
 	bool old_in_use = false;
 
@@ -727,9 +1177,10 @@ apply_config(struct sched *s, struct agent_config *nc, const char *why)
 		s->checks[i] = ck;
 		heap_push(s, ck);
 	}
+	build_refs(s, now_us);
 	pthread_mutex_unlock(&s->mu);
-	for (size_t i = 0; i < nold; i++) {
-		struct check *ck = old[i];
+	for (size_t i = 0; i < nold + noldrefs; i++) {
+		struct check *ck = i < nold ? old[i] : oldrefs[i - nold];
 
 		if (ck->run == NULL) {
 			check_free(ck);
@@ -739,12 +1190,19 @@ apply_config(struct sched *s, struct agent_config *nc, const char *why)
 		ck->retired = true;
 		s->nretired++;
 		old_in_use = true;
-		if (ck->run->easy == NULL)	/* waiting to retry: record it now */
+		if (ck->state == CK_RETRY)	/* waiting to retry: record it now */
 			finalize(s, ck, now_us);
-		/* else in flight: finishes with the old config, then is freed */
+		/* else in flight or waiting for a verdict: finishes with the old
+		 * config, then is freed */
 	}
 	free(old);
+	free(oldrefs);
 	free(byname);
+	/* build_refs dropped any round of the old targets and made a new one
+	 * due now: the failures waiting for a verdict get it from that one,
+	 * or, without reference targets any more, are recorded as they are */
+	if (s->nrefs == 0)
+		verdict_release_all(s, now_us);
 	if (old_in_use) {
 		s->old = xreallocarray(s->old, s->nold + 1, sizeof(*s->old));
 		s->old[s->nold++] = oc;
@@ -760,21 +1218,35 @@ sched_free(struct sched *s)
 {
 	if (s == NULL)
 		return;
-	for (size_t i = 0; i < s->nchecks; i++) {
-		struct check *ck = s->checks[i];
-		if (ck->run && ck->run->easy) {
-			curl_multi_remove_handle(s->multi, ck->run->easy);
-			curl_easy_cleanup(ck->run->easy);
-		}
-		check_free(ck);
+	for (size_t i = 0; i < s->nactive; i++) {
+		struct probe_run *run = s->active[i];
+		struct check *ck = run->owner;
+
+		drop_easies(s, run);
+		if (ck->retired)	/* in no list but this one */
+			check_free(ck);
 	}
+	for (size_t i = 0; i < s->nverdict; i++)
+		if (s->verdict[i]->retired)
+			check_free(s->verdict[i]);
+	free(s->active);
+	free(s->verdict);
+	free(s->wfds);
+	free(s->wruns);
+	for (size_t i = 0; i < s->nchecks; i++)
+		check_free(s->checks[i]);
+	for (size_t i = 0; i < s->nrefs; i++)
+		check_free(s->refs[i]);
 	free(s->checks);
+	free(s->refs);
 	free(s->heap);
 	for (size_t i = 0; i < s->npool; i++)
 		curl_easy_cleanup(s->pool[i]);
 	free(s->pool);
-	for (size_t i = 0; i < s->npending; i++)
+	for (size_t i = 0; i < s->npending; i++) {
+		result_release(s->pending[i]);
 		free(s->pending[i]);
+	}
 	free(s->pending);
 	if (s->ship)
 		ship_abort(s->ship, s->multi);

@@ -16,10 +16,9 @@
 #include "agentconf.h"
 #include "errclass.h"
 #include "outbox.h"
+#include "probe.h"
 #include "result.h"
 #include "ship.h"
-
-struct probe_run;
 
 struct check_stats {
 	int64_t	runs;
@@ -29,7 +28,22 @@ struct check_stats {
 	int64_t	last_dns_us, last_connect_us, last_tls_us;
 	int64_t	last_processing_us, last_transfer_us, last_total_us;
 	int64_t	last_cert_not_after;
+	int64_t	last_chain_not_after;		/* tls: earliest in the chain */
+	int64_t	last_ttl;			/* dns: seconds; -1 none */
 	int64_t	skipped;			/* periods missed while running */
+	int64_t	inconclusive;			/* failures while the agent's
+						 * network was down (not in
+						 * by_class) */
+	char	last_error[128];		/* reference targets: why down */
+};
+
+/* Where a check's run is (sched.c). */
+enum check_state {
+	CK_IDLE = 0,	/* no run */
+	CK_RUNNING,	/* an attempt is in flight */
+	CK_RETRY,	/* waiting for retry_delay */
+	CK_VERDICT	/* failed; waiting for a reference round to say whether
+			 * the agent's own network was down */
 };
 
 struct check {
@@ -40,6 +54,9 @@ struct check {
 	size_t				 heap_idx;	/* SIZE_MAX: not queued */
 	struct probe_run		*run;	/* running or awaiting retry */
 	bool				 retired;	/* config reloaded away */
+	bool				 ref;	/* a reference target */
+	enum check_state		 state;
+	int64_t				 ref_round;	/* round it ran in */
 };
 
 #define SCHED_LATENESS_BUCKETS 15
@@ -66,6 +83,26 @@ struct sched {
 	bool			 once, stopping;
 	size_t			 once_left;
 	int			 wake_fd;	/* read end of the signal pipe */
+	struct probe_host	 host;		/* for multi-step probe kinds */
+	struct probe_run	**active;	/* runs with an attempt in flight */
+	size_t			 nactive, aactive;
+	struct curl_waitfd	*wfds;		/* poll set: wake_fd + probe fds */
+	struct probe_run	**wruns;	/* the run of each wfds[i > 0] */
+	size_t			 awfds;
+	/* reference targets (agent.reference_targets): a round probes all
+	 * of them; the network is down when every one failed */
+	struct check		**refs;
+	size_t			 nrefs;
+	int64_t			 ref_round;	/* id of the current/last round */
+	bool			 ref_active;	/* a round is running */
+	size_t			 ref_left, ref_failed;
+	int64_t			 ref_start_ms;	/* wall clock start of the round */
+	int64_t			 ref_due_us;	/* next periodic round */
+	int64_t			 ref_done_start_ms;	/* start of the last
+							 * completed round (0: none) */
+	bool			 ref_want;	/* a failure needs a new round */
+	struct check		**verdict;	/* checks in CK_VERDICT */
+	size_t			 nverdict, averdict;
 	int64_t			 last_flush_us, last_prune_us;
 	bool			 store_failed;	/* a flush failed (for --once) */
 
@@ -83,6 +120,8 @@ struct sched {
 	int64_t			 late_counts[SCHED_LATENESS_BUCKETS + 1];
 	double			 late_sum;
 	int64_t			 late_n;
+	int			 network;	/* -1 unknown, 0 down, 1 up */
+	int64_t			 inconclusive_total;
 	struct ship_stats	 ship_st;	/* written by ship.c under mu */
 };
 

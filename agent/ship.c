@@ -104,6 +104,45 @@ rows_free(struct rows *rv)
 	free(rv->v);
 }
 
+/* The ts of a stored result record (its JSON body); 0 if it has none. */
+static int64_t
+body_ts(const char *body, size_t len)
+{
+	json_t *o = json_loadb(body, len, 0, NULL);
+	int64_t ts = json_integer_value(json_object_get(o, "ts"));
+
+	json_decref(o);
+	return ts;
+}
+
+/* The start (Unix ms) of the oldest unshipped row a batch leaves behind,
+ * 0 if none: the batch holds the ia oldest rows of old and the ib newest of
+ * fresh (newest first), and left rows are not in it. -1 on a DB error. */
+static int64_t
+oldest_left(struct outbox *ob, const struct rows *old, size_t ia,
+    const struct rows *fresh, size_t ib, int64_t left, char *err, size_t errlen)
+{
+	struct rows next = { 0 };
+	int64_t ts = 0;
+
+	if (left <= 0)
+		return 0;
+	if (ia < old->n)
+		return body_ts(old->v[ia].body, old->v[ia].len);
+	/* every row read from the oldest end went: the next one after them */
+	next.v = xcalloc(2, sizeof(*next.v));
+	next.max_bytes = SIZE_MAX;
+	if (outbox_scan_unshipped(ob, false, ia ? old->v[ia - 1].seq : 0, 1,
+	    collect_row, &next, err, errlen) < 0) {
+		rows_free(&next);
+		return -1;
+	}
+	if (next.n == 1 && (ib == 0 || next.v[0].seq < fresh->v[ib - 1].seq))
+		ts = body_ts(next.v[0].body, next.v[0].len);
+	rows_free(&next);
+	return ts;
+}
+
 /* The batch's header fields, as `{...,"results":[` (caller frees). */
 static char *
 batch_prefix(const struct ship_ident *id, int64_t depth, int64_t oldest)
@@ -131,14 +170,16 @@ ship_batch_build(struct outbox *ob, const struct ship_ident *id, size_t max_rows
 	struct rows old = { 0 }, fresh = { 0 };
 	const struct row **order = NULL;
 	size_t nold_want, ia = 0, ib = 0, used, plen;
+	int64_t depth = outbox_depth(ob), left, oldest;
 	char *prefix = NULL;
 	int rc = -1;
 
 	memset(b, 0, sizeof(*b));
 	if (max_rows == 0)
 		max_rows = 1;
-	if ((prefix = batch_prefix(id, outbox_depth(ob),
-	    outbox_oldest_unshipped_ms(ob))) == NULL) {
+	/* sized with the whole backlog; the header sent (below) says what the
+	 * batch leaves behind, which is never longer */
+	if ((prefix = batch_prefix(id, depth, outbox_oldest_unshipped_ms(ob))) == NULL) {
 		snprintf(err, errlen, "cannot encode the batch header");
 		return -1;
 	}
@@ -183,6 +224,20 @@ ship_batch_build(struct outbox *ob, const struct ship_ident *id, size_t max_rows
 		b->full = true;
 	b->nold = ia;
 	b->nnew = ib;
+
+	/* the collector stores this batch: tell it what still waits after it
+	 * (0 and 0 when the batch empties the outbox) */
+	left = depth - (int64_t)b->n;
+	if ((oldest = oldest_left(ob, &old, ia, &fresh, ib, left, err, errlen)) < 0)
+		goto out;
+	used -= plen;
+	free(prefix);
+	if ((prefix = batch_prefix(id, left > 0 ? left : 0, oldest)) == NULL) {
+		snprintf(err, errlen, "cannot encode the batch header");
+		goto out;
+	}
+	plen = strlen(prefix);
+	used += plen;
 	b->seqs = xcalloc(b->n + 1, sizeof(*b->seqs));
 	buf_init(&b->body, used);
 	buf_append(&b->body, prefix, plen);

@@ -73,8 +73,10 @@ struct ship_batch {
 /* Build a batch from ob's unshipped rows: at most max_rows, about 3/4 the
  * oldest and 1/4 the newest (no row twice), and a body of at most max_bytes
  * (a single row bigger than that still goes alone). Row bodies are copied
- * verbatim. b must be zeroed or freed before; release with
- * ship_batch_free. Returns 0 (b->n may be 0), or -1 with a message in err. */
+ * verbatim. The header's outbox_depth and oldest_unshipped are what the
+ * batch leaves waiting (0 and 0 when it empties the outbox). b must be
+ * zeroed or freed before; release with ship_batch_free. Returns 0 (b->n may
+ * be 0), or -1 with a message in err. */
 int ship_batch_build(struct outbox *ob, const struct ship_ident *id,
     size_t max_rows, size_t max_bytes, struct ship_batch *b, char *err,
     size_t errlen);

@@ -46,6 +46,54 @@ struct http_expect {
 	int64_t			 max_body;		/* bytes read at most */
 };
 
+/* tls: what a handshake must show (README, "kind: tls"). */
+struct tls_check {
+	char	*server_name;	/* SNI and the name verified; default host */
+	char	*ca_file;	/* PEM CAs to verify with; NULL: the system's */
+	int64_t	 min_days_left;		/* leaf; -1: no bound */
+	int64_t	 min_chain_days_left;	/* earliest in the chain; -1: none */
+	int	 min_version;	/* 0: any; 0x0303 TLS 1.2, 0x0304 TLS 1.3 */
+	char	*issuer_regex;	/* source; compiled into issuer_re */
+	regex_t	 issuer_re;
+};
+
+/* tcp: optional bytes to send and the banner or line to expect back. */
+struct tcp_check {
+	char	*send;		/* NULL: send nothing */
+	char	*banner_regex;	/* NULL: connecting is enough */
+	regex_t	 banner_re;
+};
+
+/* dns: one question and what its answer must hold. */
+struct dns_check {
+	char	*name;		/* queried name: "query", "host", or the check's
+				 * name when that is a domain name */
+	int	 type;		/* RR type number (dnsmsg.h) */
+	char	*server;	/* "ip:port"; NULL: the system resolver */
+	int	 rcode;		/* expected response code (NOERROR) */
+	char	**answers;	/* answers_include: each must be in the answer */
+	size_t	 nanswers;
+	int64_t	 ttl_min_ms, ttl_max_ms;	/* -1: no bound */
+};
+
+/* assets: one place a deployed site is served from. */
+struct assets_target {
+	char	*name, *url, *layer, *provider;
+};
+
+struct assets_check {
+	struct assets_target	*targets;	/* [0] is the reference */
+	size_t			 ntargets;
+	int64_t			 index_max_age_ms;	/* index.html: at most */
+	int64_t			 asset_min_age_ms;	/* hashed assets: at least */
+	bool			 immutable;		/* hashed assets need it */
+};
+
+#define CHECK_TLS_DEFAULT_PORT		443
+#define CHECK_ASSETS_MAX_TARGETS	8
+#define CHECK_ASSETS_INDEX_MAX_AGE_MS	300000LL
+#define CHECK_ASSETS_MIN_AGE_MS		(365LL * 86400000)
+
 struct check_defaults {
 	int64_t	interval_ms;
 	int64_t	timeout_ms;
@@ -61,7 +109,13 @@ struct check_config {
 	int64_t		 interval_ms, timeout_ms, retry_delay_ms;
 	int		 retries;
 	enum check_ip	 ip;
-	struct http_expect expect;
+	struct http_expect expect;	/* http */
+	char		*host;		/* tls, tcp: where to connect */
+	int		 port;
+	struct tls_check	tls;
+	struct tcp_check	tcp;
+	struct dns_check	dns;
+	struct assets_check	assets;
 	char		 fingerprint[17];	/* hash of the canonical JSON;
 						 * equal = same check */
 };
@@ -74,6 +128,9 @@ struct check_config {
 
 /* The layers a check may sit in, NULL-terminated. */
 extern const char *const checkconf_layers[];
+/* The i-th probe kind a check may have ("http", "tls", ...); NULL past
+ * the last. */
+const char *checkconf_kind_name(size_t i);
 
 /* Fill d with the built-in defaults (60s, 10s, 0 retries). */
 void checkconf_defaults_init(struct check_defaults *d);

@@ -12,6 +12,7 @@ enum errclass {
 	ERRCLASS_ASSERTION,
 	ERRCLASS_BODY,
 	ERRCLASS_INTERNAL,
+	ERRCLASS_CONSISTENCY,	/* targets serve different versions (assets) */
 	ERRCLASS_COUNT
 };
 
@@ -19,5 +20,7 @@ enum errclass {
 const char *errclass_name(enum errclass ec);
 /* Parse a wire name; returns the class or -1. */
 int errclass_parse(const char *s);
+/* Every wire name, comma-separated ("dns, connect, ..."), for messages. */
+const char *errclass_list(void);
 
 #endif

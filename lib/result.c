@@ -98,6 +98,45 @@ str_json(const char *s, bool empty_null)
 	return v ? v : json_null();
 }
 
+json_t *
+result_text_json(const char *s, size_t n)
+{
+	char *copy = xmalloc(n + 1);
+	size_t i, k;
+	json_t *v;
+
+	for (i = 0; i < n; i += k) {
+		k = utf8_seq((const unsigned char *)s + i, n - i);
+		if (k == 0 || ((unsigned char)s[i] < 0x20 && s[i] != '\t' &&
+		    s[i] != '\r' && s[i] != '\n') || s[i] == 0x7f) {
+			copy[i] = '?';
+			k = 1;
+		} else
+			memcpy(copy + i, s + i, k);
+	}
+	copy[n] = '\0';
+	v = json_stringn(copy, n);
+	free(copy);
+	return v ? v : json_string("");
+}
+
+void
+result_release(struct result *r)
+{
+	if (r == NULL)
+		return;
+	json_decref(r->extra);
+	r->extra = NULL;
+}
+
+void
+result_set_extra(struct result *r, const char *key, json_t *v)
+{
+	if (r->extra == NULL)
+		r->extra = json_object();
+	json_object_set_new(r->extra, key, v ? v : json_null());
+}
+
 static json_t *
 str_or_null(const char *s)
 {
@@ -139,6 +178,18 @@ result_to_json(const struct result *r)
 	json_object_set_new(o, "attempts", json_integer(r->attempts));
 	json_object_set_new(o, "cert_not_after",
 	    r->cert_not_after ? json_integer(r->cert_not_after) : json_null());
+	/* only when true: a record of a healthy agent is unchanged */
+	if (r->inconclusive)
+		json_object_set_new(o, "inconclusive", json_true());
+	/* a kind's own fields never replace the common ones */
+	if (r->extra != NULL) {
+		const char *key;
+		json_t *v;
+
+		json_object_foreach(r->extra, key, v)
+			if (json_object_get(o, key) == NULL)
+				json_object_set(o, key, v);
+	}
 	return o;
 }
 

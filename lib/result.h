@@ -29,11 +29,25 @@ struct result {
 	int64_t		 total_us;
 	int		 attempts;
 	int64_t		 cert_not_after;	/* Unix s; 0 = none */
+	bool		 inconclusive;	/* failed while the agent's own network
+					 * was down (reference targets failed) */
+	json_t		*extra;		/* owned: kind-specific fields (tls_version,
+					 * answers, details, ...) merged into the
+					 * record; NULL for none */
 };
 
 /* Set the failure fields: ok=false, class and a formatted message. */
 void result_fail(struct result *r, enum errclass ec, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Release what r owns (its extra fields), not r. NULL-safe. */
+void result_release(struct result *r);
+/* Set kind-specific field key of r to v (reference stolen; NULL v: null),
+ * creating r->extra as needed. */
+void result_set_extra(struct result *r, const char *key, json_t *v);
+/* A JSON string for n bytes of outside text (a banner, a header): bytes that
+ * are not UTF-8, and control characters other than tab, CR and LF, become
+ * '?'. New reference. */
+json_t *result_text_json(const char *s, size_t n);
 /* Build the JSON record; caller json_decref's it. */
 json_t *result_to_json(const struct result *r);
 /* Serialise to one compact line (no newline); caller frees. */

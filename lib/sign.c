@@ -35,6 +35,17 @@ sign_sha256_hex(const void *data, size_t len, char *out)
 }
 
 void
+sign_hmac_sha256_hex(const void *key, size_t keylen, const void *data,
+    size_t len, char *out)
+{
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	unsigned int maclen = 0;
+
+	HMAC(EVP_sha256(), key, (int)keylen, data, len, mac, &maclen);
+	to_hex(mac, maclen, out);
+}
+
+void
 sign_compute(const char *key, size_t keylen, const char *method,
     const char *path, int64_t ts, const void *body, size_t bodylen, char *out)
 {

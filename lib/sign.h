@@ -13,6 +13,9 @@
 
 /* hex(SHA-256(data)) into out (SIGN_HEX_LEN + 1 bytes). */
 void sign_sha256_hex(const void *data, size_t len, char *out);
+/* hex(HMAC-SHA256(key, data)) into out (SIGN_HEX_LEN + 1 bytes). */
+void sign_hmac_sha256_hex(const void *key, size_t keylen, const void *data,
+    size_t len, char *out);
 /* The signature of one request into out (SIGN_HEX_LEN + 1 bytes). */
 void sign_compute(const char *key, size_t keylen, const char *method,
     const char *path, int64_t ts, const void *body, size_t bodylen, char *out);

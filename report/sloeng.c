@@ -129,8 +129,9 @@ sloeng_aggregate(sqlite3 *db, const struct selector *sel, int64_t from_ms,
 	snprintf(sql, sizeof(sql),
 	    "SELECT g, sum(total), sum(good), sum(e_dns), sum(e_connect), sum(e_tls), "
 	    "sum(e_timeout), sum(e_http_status), sum(e_assertion), sum(e_body), "
-	    "sum(e_internal), sum(dns_us), sum(connect_us), sum(tls_us), "
-	    "sum(processing_us), sum(transfer_us), sum(total_us), sketch_agg(sketch) "
+	    "sum(e_internal), sum(e_consistency), sum(dns_us), sum(connect_us), "
+	    "sum(tls_us), sum(processing_us), sum(transfer_us), sum(total_us), "
+	    "sketch_agg(sketch), sum(inconclusive) "
 	    "FROM (SELECT %s AS g, * FROM rollup_1d WHERE bucket >= ?1 AND bucket < ?2" SEL_WHERE
 	    " UNION ALL SELECT %s AS g, * FROM rollup_1h WHERE ((bucket >= ?3 AND bucket < ?4)"
 	    " OR (bucket >= ?5 AND bucket < ?6))" SEL_WHERE
@@ -167,10 +168,11 @@ sloeng_aggregate(sqlite3 *db, const struct selector *sel, int64_t from_ms,
 		a->key = xstrdup(key ? (const char *)key : "");
 		a->total = sqlite3_column_int64(st, k++);
 		a->good = sqlite3_column_int64(st, k++);
-		for (int c = ERRCLASS_DNS; c <= ERRCLASS_INTERNAL; c++)
+		for (int c = ERRCLASS_DNS; c < ERRCLASS_COUNT; c++)
 			a->e[c] = sqlite3_column_int64(st, k++);
 		for (int p = 0; p < 6; p++)
 			a->ph[p] = sqlite3_column_int64(st, k++);
+		a->inconclusive = sqlite3_column_int64(st, k + 1);
 		sketch_init(&a->sk);
 		if (sketch_decode_merge(&a->sk, sqlite3_column_blob(st, k),
 		    (size_t)sqlite3_column_bytes(st, k)) < 0) {
@@ -217,20 +219,26 @@ sloeng_ratio(double v)
 	return isfinite(v) ? json_real(v) : json_null();
 }
 
-/* good/total of one window (no grouping); 0 or -1. */
+/* good/total of one window (no grouping), and the inconclusive results
+ * left out of them (inconclusive may be NULL); 0 or -1. */
 static int
 window_counts(sqlite3 *db, const struct slo_config *slo, int64_t from, int64_t to,
-    int64_t *good, int64_t *total, struct sketch *sk, char *err, size_t errlen)
+    int64_t *good, int64_t *total, int64_t *inconclusive, struct sketch *sk,
+    char *err, size_t errlen)
 {
 	struct rollup_agg *a;
 	size_t n;
 
 	*good = *total = 0;
+	if (inconclusive)
+		*inconclusive = 0;
 	if (sloeng_aggregate(db, &slo->sel, from, to, NULL, &a, &n, err, errlen) < 0)
 		return -1;
 	if (n == 1) {
 		*good = sloeng_good(slo, &a[0]);
 		*total = a[0].total;
+		if (inconclusive)
+			*inconclusive = a[0].inconclusive;
 		if (sk)
 			sketch_merge(sk, &a[0].sk);
 	}
@@ -326,7 +334,7 @@ json_t *
 sloeng_evaluate(sqlite3 *db, const struct slo_config *slo, int64_t now_ms,
     int detail, char *err, size_t errlen)
 {
-	int64_t good, total, wg[SLOENG_NWINDOWS], wt[SLOENG_NWINDOWS];
+	int64_t good, total, inconclusive, wg[SLOENG_NWINDOWS], wt[SLOENG_NWINDOWS];
 	int64_t from = now_ms - slo->window_ms;
 	double burn[SLOENG_NWINDOWS];
 	json_t *o = NULL, *rates, *alerts;
@@ -334,11 +342,12 @@ sloeng_evaluate(sqlite3 *db, const struct slo_config *slo, int64_t now_ms,
 	char wname[32];
 
 	sketch_init(&sk);
-	if (window_counts(db, slo, from, now_ms, &good, &total, &sk, err, errlen) < 0)
+	if (window_counts(db, slo, from, now_ms, &good, &total, &inconclusive, &sk,
+	    err, errlen) < 0)
 		goto fail;
 	for (int w = 0; w < SLOENG_NWINDOWS; w++) {
 		if (window_counts(db, slo, now_ms - sloeng_windows[w].ms, now_ms,
-		    &wg[w], &wt[w], NULL, err, errlen) < 0)
+		    &wg[w], &wt[w], NULL, NULL, err, errlen) < 0)
 			goto fail;
 		burn[w] = slo_burn_rate(slo->objective, wg[w], wt[w]);
 	}
@@ -379,6 +388,8 @@ sloeng_evaluate(sqlite3 *db, const struct slo_config *slo, int64_t now_ms,
 	json_object_set_new(o, "evaluated_at", json_integer(now_ms));
 	json_object_set_new(o, "good", json_integer(good));
 	json_object_set_new(o, "total", json_integer(total));
+	/* failures the agents judged inconclusive: shown, never counted */
+	json_object_set_new(o, "inconclusive", json_integer(inconclusive));
 	json_object_set_new(o, "availability", sloeng_ratio(slo_availability(good, total)));
 	json_object_set_new(o, "error_budget", json_real(slo_budget(slo->objective, total)));
 	json_object_set_new(o, "budget_remaining", sloeng_ratio(

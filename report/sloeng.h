@@ -19,6 +19,7 @@
 struct rollup_agg {
 	char		*key;		/* group value ("" when not grouped) */
 	int64_t		 total, good;
+	int64_t		 inconclusive;	/* results left out of total (README) */
 	int64_t		 e[ERRCLASS_COUNT];
 	int64_t		 ph[6];		/* dns, connect, tls, processing, transfer, total (us sums) */
 	struct sketch	 sk;		/* latency of passed runs */

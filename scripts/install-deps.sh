@@ -5,9 +5,14 @@ set -eu
 
 build="build-essential autoconf automake pkg-config libcurl4-openssl-dev
 libsqlite3-dev libmicrohttpd-dev libjansson-dev libssl-dev check"
-test="sqlite3 openssl prometheus"
+# the build runs npm ci for the dashboard (uPlot, web/package-lock.json); a
+# Node.js installed otherwise (nodesource, nvm) brings its own npm
+command -v npm >/dev/null 2>&1 || build="$build nodejs npm"
+# chromium: the dashboard's browser tests (tests/browser/, headless)
+test="sqlite3 openssl prometheus nginx-light curl jq bsdextrautils tzdata chromium"
 demo="nginx-light curl jq bsdextrautils"
-bench="nginx-light apache2-utils prometheus-blackbox-exporter monitoring-plugins-basic"
+bench="nginx-light apache2-utils prometheus-blackbox-exporter monitoring-plugins-basic
+chromium"
 
 want=""
 [ $# -eq 0 ] && set -- build

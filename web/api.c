@@ -38,9 +38,13 @@ void
 api_index(struct collector *c, struct http_request *r, struct http_response *resp)
 {
 	resp->type = "text/plain; charset=utf-8";
-	buf_printf(&resp->body, "vantage-collector %s\n\nThe dashboard is not built "
-	    "yet. JSON API:\n  /api/v1/status\n  /api/v1/slos\n  /api/v1/slos/NAME\n"
-	    "  /api/v1/series?check=NAME&region=R&from=24h&step=5m\n  /api/v1/agents\n"
+	buf_printf(&resp->body, "vantage-collector %s\n\nThe dashboard is at /. "
+	    "JSON API (README: vantage-collector, Endpoints):\n"
+	    "  /api/v1/status\n  /api/v1/matrix?n=20\n  /api/v1/slos\n"
+	    "  /api/v1/slos/NAME\n  /api/v1/burndown?slo=NAME\n"
+	    "  /api/v1/series?check=NAME&region=R&from=24h&step=5m&by=region\n"
+	    "  /api/v1/results?check=NAME&region=R&ok=false&from=24h&limit=100\n"
+	    "  /api/v1/agents\n  /api/v1/incidents?since=7d\n"
 	    "  /metrics  /healthz\n", PACKAGE_VERSION);
 }
 
@@ -398,4 +402,114 @@ api_metrics(struct collector *c, struct http_request *r, struct http_response *r
 	promtext_help(b, "vantage_collector_info", "gauge", "Collector version.");
 	buf_printf(b, "vantage_collector_info{version=\"%s\"} 1\n", PACKAGE_VERSION);
 	engine_snapshot_put(c, s);
+}
+
+static json_t *
+deliveries_json(sqlite3 *db, int64_t incident)
+{
+	sqlite3_stmt *st;
+	json_t *arr = json_array();
+
+	if (sqlite3_prepare_v2(db, "SELECT receiver, event, seq, status, attempts, "
+	    "last_status, last_error, created_at, sent_at FROM deliveries WHERE "
+	    "incident_id = ? ORDER BY seq, receiver", -1, &st, NULL) != SQLITE_OK)
+		return arr;
+	sqlite3_bind_int64(st, 1, incident);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		json_t *o = json_pack("{s:s,s:s,s:i,s:s,s:i}",
+		    "receiver", (const char *)sqlite3_column_text(st, 0),
+		    "event", (const char *)sqlite3_column_text(st, 1),
+		    "seq", sqlite3_column_int(st, 2),
+		    "status", (const char *)sqlite3_column_text(st, 3),
+		    "attempts", sqlite3_column_int(st, 4));
+		json_object_set_new(o, "last_status", sqlite3_column_type(st, 5) ==
+		    SQLITE_NULL ? json_null() : json_integer(sqlite3_column_int64(st, 5)));
+		json_object_set_new(o, "last_error", sqlite3_column_text(st, 6) ?
+		    json_string((const char *)sqlite3_column_text(st, 6)) : json_null());
+		json_object_set_new(o, "created_at", json_integer(sqlite3_column_int64(st, 7)));
+		json_object_set_new(o, "sent_at", sqlite3_column_type(st, 8) == SQLITE_NULL ?
+		    json_null() : json_integer(sqlite3_column_int64(st, 8)));
+		json_array_append_new(arr, o);
+	}
+	sqlite3_finalize(st);
+	return arr;
+}
+
+static json_t *
+col_text(sqlite3_stmt *st, int i)
+{
+	return sqlite3_column_type(st, i) == SQLITE_NULL ? json_null() :
+	    json_string((const char *)sqlite3_column_text(st, i));
+}
+
+void
+api_incidents(struct collector *c, struct http_request *r, struct http_response *resp)
+{
+	const char *since_s = http_query(r, "since");
+	int64_t now = time_now_ms(), since;
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	json_t *arr = json_array();
+	int rc;
+
+	if (api_parse_time(since_s ? since_s : "7d", now, &since) < 0) {
+		json_decref(arr);
+		http_error(resp, 400, "since: Unix ms or a duration ago such as 7d");
+		return;
+	}
+	db = store_reader(c->st);
+	if (sqlite3_prepare_v2(db, "SELECT id, rule, rule_type, target, severity, status, "
+	    "title, summary, context, service, layer, check_name, slo, agent, regions, "
+	    "started_at, updated_at, resolved_at FROM incidents WHERE status = 'open' "
+	    "OR started_at >= ?1 OR resolved_at >= ?1 ORDER BY status = 'open' DESC, "
+	    "started_at DESC LIMIT 200", -1, &st, NULL) != SQLITE_OK) {
+		http_error(resp, 500, "incidents: %s", sqlite3_errmsg(db));
+		store_reader_put(c->st, db);
+		json_decref(arr);
+		return;
+	}
+	sqlite3_bind_int64(st, 1, since);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(st, 0);
+		int64_t started = sqlite3_column_int64(st, 15);
+		int64_t resolved = sqlite3_column_int64(st, 17);
+		const char *regions = (const char *)sqlite3_column_text(st, 14);
+		json_t *o = json_object();
+		char iid[32];
+
+		snprintf(iid, sizeof(iid), "inc-%lld", (long long)id);
+		json_object_set_new(o, "id", json_string(iid));
+		json_object_set_new(o, "rule", col_text(st, 1));
+		json_object_set_new(o, "type", col_text(st, 2));
+		json_object_set_new(o, "target", col_text(st, 3));
+		json_object_set_new(o, "severity", col_text(st, 4));
+		json_object_set_new(o, "status", col_text(st, 5));
+		json_object_set_new(o, "title", col_text(st, 6));
+		json_object_set_new(o, "summary", col_text(st, 7));
+		json_object_set_new(o, "context", col_text(st, 8));
+		json_object_set_new(o, "service", col_text(st, 9));
+		json_object_set_new(o, "layer", col_text(st, 10));
+		json_object_set_new(o, "check", col_text(st, 11));
+		json_object_set_new(o, "slo", col_text(st, 12));
+		json_object_set_new(o, "agent", col_text(st, 13));
+		json_object_set_new(o, "regions", regions ? json_loads(regions, 0, NULL) :
+		    json_array());
+		json_object_set_new(o, "started_at", json_integer(started));
+		json_object_set_new(o, "updated_at", json_integer(sqlite3_column_int64(st, 16)));
+		json_object_set_new(o, "resolved_at", resolved ? json_integer(resolved) :
+		    json_null());
+		json_object_set_new(o, "duration_ms", json_integer((resolved ? resolved :
+		    now) - started));
+		json_object_set_new(o, "deliveries", deliveries_json(db, id));
+		json_array_append_new(arr, o);
+	}
+	sqlite3_finalize(st);
+	store_reader_put(c->st, db);
+	if (rc != SQLITE_DONE) {
+		json_decref(arr);
+		http_error(resp, 500, "incidents: query failed");
+		return;
+	}
+	http_json(resp, 200, json_pack("{s:I,s:I,s:o}", "now", (json_int_t)now,
+	    "since", (json_int_t)since, "incidents", arr));
 }

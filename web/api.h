@@ -13,6 +13,7 @@ void api_status(struct collector *, struct http_request *, struct http_response 
 void api_slos(struct collector *, struct http_request *, struct http_response *);
 void api_slo(struct collector *, struct http_request *, struct http_response *);
 void api_series(struct collector *, struct http_request *, struct http_response *);
+void api_incidents(struct collector *, struct http_request *, struct http_response *);
 void api_agents(struct collector *, struct http_request *, struct http_response *);
 void api_index(struct collector *, struct http_request *, struct http_response *);
 

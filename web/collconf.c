@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alertconf.h"
 #include "collconf.h"
 #include "conf.h"
 #include "secret.h"
@@ -319,7 +320,7 @@ collconf_load_ctx(struct confctx *c, const char *file, const char *text)
 {
 	static const char *const keys[] = {
 		"listen", "tls", "db", "agents", "defaults", "checks", "slos",
-		"retention", "read_token", "max_body", NULL
+		"retention", "read_token", "max_body", "alerts", NULL
 	};
 	static const char *const tls_keys[] = { "cert", "key", NULL };
 	struct collector_config *cc = xcalloc(1, sizeof(*cc));
@@ -360,6 +361,8 @@ collconf_load_ctx(struct confctx *c, const char *file, const char *text)
 	read_secret(c, "", root, "read_token", false, &cc->read_token, NULL);
 	conf_get_int(c, "", root, "max_body", 64 * 1024, 1024LL * 1024 * 1024,
 	    &cc->max_body);
+	if ((v = json_object_get(root, "alerts")) != NULL)
+		cc->alerts = alertconf_parse(c, v, cc);
 	if (cc->keep_1m_ms < 3 * day + 3600000)
 		conf_error(c, "retention.minute", "must be at least 3d1h: the 3d "
 		    "burn-rate window reads minute rollups");
@@ -449,5 +452,6 @@ collconf_free(struct collector_config *cc)
 	}
 	free(cc->slos);
 	free(cc->read_token);
+	alertconf_free(cc->alerts);
 	free(cc);
 }

@@ -11,6 +11,7 @@
 #include "checkconf.h"
 
 struct confctx;
+struct alerts_config;
 
 /* Which results an SLO (or a query) covers; NULL fields match anything. */
 struct selector {
@@ -59,6 +60,7 @@ struct collector_config {
 	int64_t			  keep_raw_ms, keep_1m_ms, keep_1h_ms, keep_1d_ms;
 	char			 *read_token;	/* resolved; NULL: open read API */
 	int64_t			  max_body;	/* ingest body cap, bytes */
+	struct alerts_config	 *alerts;	/* NULL: no alerting */
 };
 
 #define COLLECTOR_DEFAULT_DB		"vantage-collector.db"

@@ -10,6 +10,7 @@
 
 struct slo_snapshot;
 struct ingest_metrics;
+struct deliverer;
 
 struct collector {
 	struct collector_config	*conf;
@@ -20,6 +21,9 @@ struct collector {
 	/* the SLO engine's latest evaluation (api.c reads, engine.c writes) */
 	pthread_mutex_t		 snap_mu;
 	struct slo_snapshot	*snap;
+
+	/* alert notifications go out through this (web/deliver.c) */
+	struct deliverer	*deliver;
 
 	/* per check x region counters and latency histograms since start */
 	struct ingest_metrics	*im;

@@ -136,6 +136,8 @@ send_response(struct MHD_Connection *conn, struct http_response *resp,
 		MHD_add_response_header(r, "Cache-Control", "no-store");
 	if (resp->etag[0])
 		MHD_add_response_header(r, "ETag", resp->etag);
+	for (int i = 0; i + 1 < 9 && resp->headers[i]; i += 2)
+		MHD_add_response_header(r, resp->headers[i], resp->headers[i + 1]);
 	if (resp->retry_after > 0) {
 		char ra[16];
 		snprintf(ra, sizeof(ra), "%d", resp->retry_after);

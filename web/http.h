@@ -30,6 +30,8 @@ struct http_response {
 	char		 etag[80];	/* sent as ETag when set */
 	int		 retry_after;	/* seconds; sent as Retry-After when > 0 */
 	bool		 cacheable;
+	/* further headers: name, value pairs (static strings), NULL-ended */
+	const char	*headers[9];
 };
 
 enum route_auth { AUTH_NONE, AUTH_READ, AUTH_AGENT };

@@ -17,6 +17,7 @@ const double imetrics_bounds[IMETRICS_NBOUNDS] = {
 struct series {
 	char		*check, *region, *service, *layer;
 	int64_t		 by_class[ERRCLASS_COUNT];	/* [0]: ok */
+	int64_t		 inconclusive;
 	int64_t		 hist[IMETRICS_NBOUNDS + 1];	/* ok and failed runs */
 	double		 sum_s;
 	int64_t		 count;
@@ -54,18 +55,15 @@ imetrics_new(void)
 	return im;
 }
 
-void
-imetrics_add(struct ingest_metrics *im, const char *check, const char *region,
-    const char *service, const char *layer, bool ok, enum errclass ec,
-    int64_t total_us)
+/* The series of check x region, made if new; im->mu held. */
+static struct series *
+series_get(struct ingest_metrics *im, const char *check, const char *region,
+    const char *service, const char *layer)
 {
 	const char *rg = region ? region : "";
 	unsigned h = hash2(check, rg);
-	double s = (double)total_us / 1e6;
 	struct series *x;
-	int b = 0;
 
-	pthread_mutex_lock(&im->mu);
 	for (x = im->tab[h]; x; x = x->next)
 		if (strcmp(x->check, check) == 0 && strcmp(x->region, rg) == 0)
 			break;
@@ -83,12 +81,35 @@ imetrics_add(struct ingest_metrics *im, const char *check, const char *region,
 		}
 		im->order[im->n++] = x;
 	}
+	return x;
+}
+
+void
+imetrics_add(struct ingest_metrics *im, const char *check, const char *region,
+    const char *service, const char *layer, bool ok, enum errclass ec,
+    int64_t total_us)
+{
+	double s = (double)total_us / 1e6;
+	struct series *x;
+	int b = 0;
+
+	pthread_mutex_lock(&im->mu);
+	x = series_get(im, check, region, service, layer);
 	x->by_class[ok ? ERRCLASS_NONE : ec]++;
 	while (b < IMETRICS_NBOUNDS && s > imetrics_bounds[b])
 		b++;
 	x->hist[b]++;
 	x->sum_s += s;
 	x->count++;
+	pthread_mutex_unlock(&im->mu);
+}
+
+void
+imetrics_add_inconclusive(struct ingest_metrics *im, const char *check,
+    const char *region, const char *service, const char *layer)
+{
+	pthread_mutex_lock(&im->mu);
+	series_get(im, check, region, service, layer)->inconclusive++;
 	pthread_mutex_unlock(&im->mu);
 }
 
@@ -117,6 +138,12 @@ imetrics_write(struct ingest_metrics *im, struct buf *out)
 			promtext_label(out, "result", c == ERRCLASS_NONE ? "ok" :
 			    errclass_name((enum errclass)c), false);
 			buf_printf(out, "} %lld\n", (long long)x->by_class[c]);
+		}
+		if (x->inconclusive > 0) {
+			buf_printf(out, "vantage_check_results_total{");
+			labels(out, x);
+			promtext_label(out, "result", "inconclusive", false);
+			buf_printf(out, "} %lld\n", (long long)x->inconclusive);
 		}
 	}
 	promtext_help(out, "vantage_check_duration_seconds", "histogram",

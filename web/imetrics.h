@@ -20,6 +20,10 @@ struct ingest_metrics *imetrics_new(void);
 void imetrics_add(struct ingest_metrics *im, const char *check, const char *region,
     const char *service, const char *layer, bool ok, enum errclass ec,
     int64_t total_us);
+/* Count one stored inconclusive result (a failure while the agent's own
+ * network was down): result="inconclusive", not in the histogram. */
+void imetrics_add_inconclusive(struct ingest_metrics *im, const char *check,
+    const char *region, const char *service, const char *layer);
 /* Append the Prometheus text of every series to out. */
 void imetrics_write(struct ingest_metrics *im, struct buf *out);
 void imetrics_free(struct ingest_metrics *im);

@@ -129,6 +129,13 @@ ingest_parse_result(json_t *rec, const char *agent, int64_t now_ms,
 		return -1;
 	}
 	row->ok = json_is_true(v);
+	/* a failure while the agent's own network was down (README) */
+	v = json_object_get(rec, "inconclusive");
+	if (v != NULL && !json_is_null(v) && !json_is_boolean(v)) {
+		snprintf(err, errlen, "inconclusive: must be true or false");
+		return -1;
+	}
+	row->inconclusive = json_is_true(v) && !row->ok;
 	v = json_object_get(rec, "error_class");
 	if (row->ok) {
 		if (v && !json_is_null(v)) {
@@ -139,8 +146,8 @@ ingest_parse_result(json_t *rec, const char *agent, int64_t now_ms,
 	} else {
 		int ec = json_is_string(v) ? errclass_parse(json_string_value(v)) : -1;
 		if (ec < 0) {
-			snprintf(err, errlen, "error_class: must be one of dns, connect, "
-			    "tls, timeout, http_status, assertion, body, internal");
+			snprintf(err, errlen, "error_class: must be one of %s",
+			    errclass_list());
 			return -1;
 		}
 		row->error_class = (enum errclass)ec;
@@ -267,8 +274,13 @@ ingest_handle(struct collector *c, struct http_request *r, struct http_response 
 		json_array_append_new(acked, json_integer(rows[i].seq));
 		if (rows[i].stored) {
 			stored++;
-			imetrics_add(c->im, rows[i].check, rep.region, rows[i].service,
-			    rows[i].layer, rows[i].ok, rows[i].error_class, rows[i].total_us);
+			if (rows[i].inconclusive)
+				imetrics_add_inconclusive(c->im, rows[i].check, rep.region,
+				    rows[i].service, rows[i].layer);
+			else
+				imetrics_add(c->im, rows[i].check, rep.region, rows[i].service,
+				    rows[i].layer, rows[i].ok, rows[i].error_class,
+				    rows[i].total_us);
 		}
 	}
 	/* rejected results are acknowledged too: resending cannot fix them */

@@ -15,7 +15,10 @@
 #include <openssl/crypto.h>
 #include <sqlite3.h>
 
+#include "alert.h"
+#include "alertconf.h"
 #include "collector.h"
+#include "deliver.h"
 #include "engine.h"
 #include "http.h"
 #include "imetrics.h"
@@ -40,6 +43,8 @@ usage(FILE *fp)
 "      --portfile FILE   write the bound port(s), one per line, once listening\n"
 "                        (use with listen \"127.0.0.1:0\")\n"
 "      --evaluate-every D  how often the SLO engine runs (default 15s)\n"
+"      --test-receiver NAME  send a test notification to alerts.receivers NAME,\n"
+"                        print the outcome, exit 0 (delivered) or 1\n"
 "      --log-level LVL   error, warn, info (default) or debug\n"
 "  -h, --help            this help\n"
 "  -V, --version         print the version and exit\n"
@@ -79,12 +84,14 @@ main(int argc, char **argv)
 		{ "check-config", no_argument, NULL, 'n' },
 		{ "portfile", required_argument, NULL, 'p' },
 		{ "evaluate-every", required_argument, NULL, 'e' },
+		{ "test-receiver", required_argument, NULL, 't' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *config = DEFAULT_CONFIG, *portfile = NULL;
+	const char *config = DEFAULT_CONFIG, *portfile = NULL, *test_receiver = NULL;
+	struct alerter *alerter = NULL;
 	enum log_level level = LOG_INFO;
 	struct collector c;
 	struct http_server *http = NULL;
@@ -94,13 +101,14 @@ main(int argc, char **argv)
 	bool check_only = false;
 	int64_t every = 15000;
 	char err[512];
-	int ch, rc = 1;
+	int ch, rc = 1, rc2;
 
 	while ((ch = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'c': config = optarg; break;
 		case 'n': check_only = true; break;
 		case 'p': portfile = optarg; break;
+		case 't': test_receiver = optarg; break;
 		case 'e':
 			if (duration_parse(optarg, &every, err, sizeof(err)) < 0 ||
 			    every < 100) {
@@ -131,6 +139,24 @@ main(int argc, char **argv)
 	memset(&c, 0, sizeof(c));
 	if ((c.conf = collconf_load(config)) == NULL)
 		return 2;
+	if (test_receiver) {
+		const struct receiver_config *rcv = alertconf_receiver(c.conf->alerts,
+		    test_receiver);
+		char out[512];
+
+		if (rcv == NULL) {
+			fprintf(stderr, "vantage-collector: no receiver named \"%s\" in "
+			    "alerts.receivers of %s\n", test_receiver, config);
+			collconf_free(c.conf);
+			return 2;
+		}
+		curl_global_init(CURL_GLOBAL_DEFAULT);
+		rc2 = deliver_test(rcv, out, sizeof(out));
+		printf("%s\n", out);
+		curl_global_cleanup();
+		collconf_free(c.conf);
+		return rc2 == 0 ? 0 : 1;
+	}
 	if (check_only) {
 		printf("%s: OK: %zu listen addresses, %zu agents, %zu checks, %zu SLOs\n",
 		    config, c.conf->nlisten, c.conf->nagents, c.conf->nchecks,
@@ -168,6 +194,18 @@ main(int argc, char **argv)
 		log_error("cannot write port file %s: %s", portfile, strerror(errno));
 		goto out;
 	}
+	if (c.conf->alerts && c.conf->alerts->nrules > 0) {
+		curl_global_init(CURL_GLOBAL_DEFAULT);
+		if ((c.deliver = deliver_start(&c, err, sizeof(err))) == NULL ||
+		    (alerter = alert_new(&c, err, sizeof(err))) == NULL ||
+		    alert_start(alerter, err, sizeof(err)) < 0) {
+			log_error("alerting: %s", err);
+			goto out;
+		}
+		log_info("alerting: %zu rules, %zu receivers, tick %lld ms",
+		    c.conf->alerts->nrules, c.conf->alerts->nreceivers,
+		    (long long)c.conf->alerts->tick_ms);
+	}
 	if ((eng = engine_start(&c, err, sizeof(err))) == NULL) {
 		log_error("%s", err);
 		goto out;
@@ -181,6 +219,10 @@ main(int argc, char **argv)
 	rc = 0;
 out:
 	http_stop(http);
+	alert_free(alerter);
+	deliver_stop(c.deliver);
+	if (c.deliver)
+		curl_global_cleanup();
 	engine_stop(eng);
 	store_close(c.st);
 	if (c.snap)

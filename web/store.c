@@ -85,14 +85,16 @@ store_open(const char *path, int nreaders, char *err, size_t errlen)
 		goto fail;
 	if (prep(st->w, &st->ins_result, "INSERT OR IGNORE INTO results (agent, seq, "
 	    "ts, check_name, kind, service, layer, provider, region, ok, error_class, "
-	    "total_us, body) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", err, errlen) < 0)
+	    "total_us, body, inconclusive) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	    err, errlen) < 0)
 		goto fail;
 	for (int t = 0; t < 3; t++) {
 		snprintf(sql, sizeof(sql), "INSERT INTO %s (bucket, check_name, agent, "
 		    "service, layer, provider, region, total, good, e_dns, e_connect, "
 		    "e_tls, e_timeout, e_http_status, e_assertion, e_body, e_internal, "
-		    "dns_us, connect_us, tls_us, processing_us, transfer_us, total_us, "
-		    "sketch) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+		    "e_consistency, dns_us, connect_us, tls_us, processing_us, "
+		    "transfer_us, total_us, sketch, inconclusive) "
+		    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
 		    "ON CONFLICT (check_name, agent, bucket) DO UPDATE SET "
 		    "service = excluded.service, layer = excluded.layer, "
 		    "provider = excluded.provider, region = excluded.region, "
@@ -105,6 +107,8 @@ store_open(const char *path, int nreaders, char *err, size_t errlen)
 		    "e_assertion = e_assertion + excluded.e_assertion, "
 		    "e_body = e_body + excluded.e_body, "
 		    "e_internal = e_internal + excluded.e_internal, "
+		    "e_consistency = e_consistency + excluded.e_consistency, "
+		    "inconclusive = inconclusive + excluded.inconclusive, "
 		    "dns_us = dns_us + excluded.dns_us, "
 		    "connect_us = connect_us + excluded.connect_us, "
 		    "tls_us = tls_us + excluded.tls_us, "
@@ -125,9 +129,19 @@ store_open(const char *path, int nreaders, char *err, size_t errlen)
 	    "outbox_depth = excluded.outbox_depth, "
 	    "oldest_unshipped = excluded.oldest_unshipped", err, errlen) < 0 ||
 	    prep(st->w, &st->upsert_latest, "INSERT INTO latest (check_name, agent, ts, "
-	    "seq, ok, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (check_name, "
-	    "agent) DO UPDATE SET ts = excluded.ts, seq = excluded.seq, ok = excluded.ok, "
-	    "body = excluded.body WHERE excluded.seq > latest.seq", err, errlen) < 0 ||
+	    "seq, ok, body, service, layer, provider, region, fail_streak, ok_streak) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+	    "CASE WHEN ?11 THEN 0 ELSE 1 - ?5 END, CASE WHEN ?11 THEN 0 ELSE ?5 END) "
+	    "ON CONFLICT (check_name, agent) DO UPDATE SET ts = excluded.ts, "
+	    "seq = excluded.seq, ok = excluded.ok, body = excluded.body, "
+	    "service = excluded.service, layer = excluded.layer, "
+	    "provider = excluded.provider, region = excluded.region, "
+	    /* an inconclusive result is shown, but leaves the streaks alone */
+	    "fail_streak = CASE WHEN ?11 THEN fail_streak WHEN excluded.ok THEN 0 "
+	    "ELSE fail_streak + 1 END, "
+	    "ok_streak = CASE WHEN ?11 THEN ok_streak WHEN excluded.ok THEN "
+	    "ok_streak + 1 ELSE 0 END "
+	    "WHERE excluded.seq > latest.seq", err, errlen) < 0 ||
 	    prep(st->w, &st->begin, "BEGIN IMMEDIATE", err, errlen) < 0 ||
 	    prep(st->w, &st->commit, "COMMIT", err, errlen) < 0 ||
 	    prep(st->w, &st->rollback, "ROLLBACK", err, errlen) < 0)
@@ -178,6 +192,7 @@ struct group {
 	const char	*check, *service, *layer, *provider;
 	int64_t		 bucket;
 	int64_t		 total, good, e[ERRCLASS_COUNT], ph[6];
+	int64_t		 inconclusive;
 	struct sketch	 sk;
 };
 
@@ -240,6 +255,10 @@ group_rows(const struct ingest_row *rows, size_t n, int64_t width, struct group 
 		g[j].service = r->service;
 		g[j].layer = r->layer;
 		g[j].provider = r->provider;
+		if (r->inconclusive) {
+			g[j].inconclusive++;	/* counted, not an event of any SLO */
+			continue;
+		}
 		g[j].total++;
 		if (r->ok) {
 			g[j].good++;
@@ -276,12 +295,13 @@ upsert_groups(struct store *st, int tier, const struct agent_report *rep,
 		bind_text(s, k++, rep->region);
 		sqlite3_bind_int64(s, k++, g[i].total);
 		sqlite3_bind_int64(s, k++, g[i].good);
-		for (int c = ERRCLASS_DNS; c <= ERRCLASS_INTERNAL; c++)
+		for (int c = ERRCLASS_DNS; c < ERRCLASS_COUNT; c++)
 			sqlite3_bind_int64(s, k++, g[i].e[c]);
 		for (int p = 0; p < 6; p++)
 			sqlite3_bind_int64(s, k++, g[i].ph[p]);
 		blob = sketch_encode(&g[i].sk, &len);
 		sqlite3_bind_blob(s, k++, blob, (int)len, free);
+		sqlite3_bind_int64(s, k++, g[i].inconclusive);
 		rc = step_reset(s);
 		if (rc != SQLITE_DONE) {
 			snprintf(err, errlen, "%s: %s", tier_tables[tier],
@@ -329,6 +349,7 @@ store_ingest(struct store *st, const struct agent_report *rep,
 		bind_text(s, k++, r->ok ? NULL : errclass_name(r->error_class));
 		sqlite3_bind_int64(s, k++, r->total_us);
 		sqlite3_bind_text(s, k++, r->body, (int)r->body_len, SQLITE_STATIC);
+		sqlite3_bind_int(s, k++, r->inconclusive);
 		if ((rc = step_reset(s)) != SQLITE_DONE) {
 			snprintf(err, errlen, "results: %s", sqlite3_errmsg(st->w));
 			rc = rc == SQLITE_BUSY ? -2 : -1;
@@ -344,6 +365,11 @@ store_ingest(struct store *st, const struct agent_report *rep,
 			sqlite3_bind_int64(l, 4, r->seq);
 			sqlite3_bind_int(l, 5, r->ok);
 			sqlite3_bind_text(l, 6, r->body, (int)r->body_len, SQLITE_STATIC);
+			bind_text(l, 7, r->service);
+			bind_text(l, 8, r->layer);
+			bind_text(l, 9, r->provider);
+			bind_text(l, 10, rep->region);
+			sqlite3_bind_int(l, 11, r->inconclusive);
 			if ((rc = step_reset(l)) != SQLITE_DONE) {
 				snprintf(err, errlen, "latest: %s", sqlite3_errmsg(st->w));
 				rc = rc == SQLITE_BUSY ? -2 : -1;

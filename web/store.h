@@ -20,6 +20,9 @@ struct ingest_row {
 	int64_t		 seq, ts;
 	const char	*check, *kind, *service, *layer, *provider;
 	bool		 ok;
+	bool		 inconclusive;	/* the agent's network was down: stored,
+					 * counted, kept out of total/good and
+					 * the check-down streaks */
 	enum errclass	 error_class;
 	int64_t		 dns_us, connect_us, tls_us, processing_us, transfer_us, total_us;
 	const char	*body;		/* the record's JSON text */

@@ -137,7 +137,9 @@ certgen_make(const char *dir, struct certgen_set *out, char *err, size_t errlen)
 		goto out;
 	}
 	snprintf(out->ca_file, sizeof(out->ca_file), "%s/ca.pem", dir);
-	if (write_pem(out->ca_file, ca, NULL) < 0) {
+	snprintf(out->ca_key, sizeof(out->ca_key), "%s/ca.key", dir);
+	if (write_pem(out->ca_file, ca, NULL) < 0 ||
+	    write_pem(out->ca_key, NULL, ca_key) < 0) {
 		snprintf(err, errlen, "cannot write %s", out->ca_file);
 		goto out;
 	}
@@ -174,6 +176,61 @@ certgen_make(const char *dir, struct certgen_set *out, char *err, size_t errlen)
 		EVP_PKEY_free(key);
 		key = NULL;
 	}
+	rc = 0;
+out:
+	X509_free(x);
+	EVP_PKEY_free(key);
+	X509_free(ca);
+	EVP_PKEY_free(ca_key);
+	return rc;
+}
+
+int
+certgen_make_leaf(const struct certgen_set *cs, const char *dir, const char *name,
+    int64_t not_after, int with_chain, struct certgen_pair *out, char *err,
+    size_t errlen)
+{
+	time_t now = time(NULL);
+	EVP_PKEY *ca_key = NULL, *key = NULL;
+	X509 *ca = NULL, *x = NULL;
+	FILE *fp;
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	if ((fp = fopen(cs->ca_file, "r")) != NULL) {
+		ca = PEM_read_X509(fp, NULL, NULL, NULL);
+		fclose(fp);
+	}
+	if ((fp = fopen(cs->ca_key, "r")) != NULL) {
+		ca_key = PEM_read_PrivateKey(fp, NULL, NULL, NULL);
+		fclose(fp);
+	}
+	if (ca == NULL || ca_key == NULL) {
+		snprintf(err, errlen, "cannot read the CA from %s", cs->ca_file);
+		goto out;
+	}
+	if ((key = EVP_EC_gen("P-256")) == NULL ||
+	    (x = make_cert(key, "localhost", "IP:127.0.0.1,DNS:localhost", false,
+	    now - DAY, (time_t)not_after, ca, ca_key)) == NULL) {
+		ossl_err(err, errlen, name);
+		goto out;
+	}
+	snprintf(out->cert, sizeof(out->cert), "%s/%s.crt", dir, name);
+	snprintf(out->key, sizeof(out->key), "%s/%s.key", dir, name);
+	if (write_pem(out->cert, x, NULL) < 0 || write_pem(out->key, NULL, key) < 0) {
+		snprintf(err, errlen, "cannot write %s", out->cert);
+		goto out;
+	}
+	if (with_chain) {
+		if ((fp = fopen(out->cert, "a")) == NULL || !PEM_write_X509(fp, ca)) {
+			if (fp)
+				fclose(fp);
+			snprintf(err, errlen, "cannot append the CA to %s", out->cert);
+			goto out;
+		}
+		fclose(fp);
+	}
+	out->not_after = not_after;
 	rc = 0;
 out:
 	X509_free(x);

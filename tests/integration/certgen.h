@@ -23,6 +23,7 @@ struct certgen_pair {
 
 struct certgen_set {
 	char			ca_file[PATH_MAX];	/* PEM CA certificate */
+	char			ca_key[PATH_MAX];	/* its key (certgen_make_leaf) */
 	struct certgen_pair	pair[CERTGEN_COUNT];
 };
 
@@ -31,5 +32,13 @@ struct certgen_set {
  * err. Nothing to free; the files are the caller's to remove. */
 int certgen_make(const char *dir, struct certgen_set *out, char *err,
     size_t errlen);
+/* One more server certificate signed by the CA of cs (SAN 127.0.0.1 and
+ * localhost), valid from a day ago until not_after (Unix seconds), written
+ * as dir/NAME.crt and dir/NAME.key; its PEM certificate file gets the CA's
+ * certificate appended when with_chain (a server sends both). 0, or -1
+ * with a message in err. */
+int certgen_make_leaf(const struct certgen_set *cs, const char *dir,
+    const char *name, int64_t not_after, int with_chain,
+    struct certgen_pair *out, char *err, size_t errlen);
 
 #endif

@@ -33,6 +33,7 @@ struct fixture {
 	pthread_mutex_t		 mu;
 	struct fixture_path	 paths[MAX_PATHS];
 	size_t			 npaths;
+	unsigned		 health;	/* /healthz status; 0: 200 */
 };
 
 static void
@@ -48,6 +49,14 @@ count_hit(struct fixture *f, const char *path)
 		snprintf(f->paths[f->npaths++].path, sizeof(f->paths[0].path), "%s", path);
 	if (i < f->npaths)
 		f->paths[i].hits++;
+	pthread_mutex_unlock(&f->mu);
+}
+
+void
+fixture_set_health(struct fixture *f, unsigned status)
+{
+	pthread_mutex_lock(&f->mu);
+	f->health = status;
 	pthread_mutex_unlock(&f->mu);
 }
 
@@ -121,7 +130,11 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	}
 	count_hit(f, url);
 	if (strcmp(url, "/healthz") == 0) {
-		r = text_response(health_body);
+		pthread_mutex_lock(&f->mu);
+		status = f->health ? f->health : 200;
+		pthread_mutex_unlock(&f->mu);
+		r = text_response(status == 200 ? health_body :
+		    "{\"status\":\"down\",\"checks\":{\"db\":\"down\"}}\n");
 		if (r)
 			MHD_add_response_header(r, "Content-Type", "application/json");
 	} else if (strncmp(url, "/status/", 8) == 0) {

@@ -13,7 +13,8 @@ struct fixture;
 /* Start a server on 127.0.0.1 with a kernel-chosen port. cert_pem and
  * key_pem (PEM text, both or neither): serve HTTPS with them; NULL: plain
  * HTTP. Routes:
- *   /healthz      200 {"status":"ok","checks":{"db":"up"}}
+ *   /healthz      200 {"status":"ok","checks":{"db":"up"}} (see
+ *                 fixture_set_health)
  *   /status/N     an empty answer with status N
  *   /slow?ms=N    sleeps N ms, then 200
  *   /redirect     302 to /healthz
@@ -23,6 +24,9 @@ struct fixture;
  * with a message in err. */
 struct fixture *fixture_start(const char *cert_pem, const char *key_pem,
     char *err, size_t errlen);
+/* Make /healthz answer status (with a "down" body) from now on; 200
+ * restores it. */
+void fixture_set_health(struct fixture *f, unsigned status);
 /* The port the server listens on. */
 unsigned fixture_port(const struct fixture *f);
 /* Requests seen whose path (without query) is path. */

@@ -790,6 +790,31 @@ ends_with(const char *s, const char *suffix)
 	return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
+/* The examples name the deployment's CA file (collector.ca_file), which a
+ * test machine does not have: point it at /dev/null, which --check-config
+ * can read. Returns a new string (caller frees). */
+static char *
+fake_ca_file(const char *text)
+{
+	const char *k = strstr(text, "\"ca_file\""), *v, *end;
+	size_t n;
+	char *out;
+
+	if (k == NULL)
+		return strdup(text);
+	v = k + strlen("\"ca_file\"");
+	v += strspn(v, " \t\r\n:");
+	if (*v != '"' || (end = strchr(v + 1, '"')) == NULL)
+		return strdup(text);
+	n = (size_t)(v + 1 - text);
+	if ((out = malloc(n + sizeof("/dev/null") + strlen(end))) == NULL)
+		return NULL;
+	memcpy(out, text, n);
+	memcpy(out + n, "/dev/null", sizeof("/dev/null") - 1);
+	memcpy(out + n + sizeof("/dev/null") - 1, end, strlen(end) + 1);
+	return out;
+}
+
 START_TEST(test_check_config_dist_examples)
 {
 	char dir[PATH_MAX];
@@ -803,17 +828,23 @@ START_TEST(test_check_config_dist_examples)
 	/* the examples read the collector key from the environment */
 	setenv("VANTAGE_AGENT_KEY", "example-key-0123456789abcdef", 1);
 	while ((de = readdir(d)) != NULL) {
-		char path[PATH_MAX + 256];
+		char path[PATH_MAX + 256], copy[PATH_MAX + 256], *text, *faked;
 
 		/* agent configs only; collector ones: tests/unit/test_collconf */
 		if (strncmp(de->d_name, "agent", 5) != 0 ||
 		    !ends_with(de->d_name, ".json") || ends_with(de->d_name, ".schema.json"))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if (run_check_config(path) != 0) {
+		snprintf(copy, sizeof(copy), "%s/%s", T.dir, de->d_name);
+		req((text = spawn_read_file(path, NULL)) != NULL, "cannot read %s", path);
+		req((faked = fake_ca_file(text)) != NULL, "out of memory");
+		req(spawn_write_file(copy, faked) == 0, "cannot write %s", copy);
+		free(text);
+		free(faked);
+		if (run_check_config(copy) != 0) {
 			closedir(d);
-			req(0, "example config %s: --check-config exit %d", path,
-			    spawn_exit_code(&T.proc));
+			req(0, "example config %s (as %s, ca_file faked): --check-config "
+			    "exit %d", path, copy, spawn_exit_code(&T.proc));
 		}
 		n++;
 	}

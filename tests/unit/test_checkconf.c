@@ -203,7 +203,7 @@ static const struct {
 	  "  \"kind\": \"tcpx\"}\n"
 	  "]}",
 	  1, { "t.json:4:3: checks[0].kind: unknown kind \"tcpx\" (this version "
-	  "knows: http)" }, { NULL } },
+	  "knows: http, tls, tcp, dns, assets)" }, { NULL } },
 	{ "bad layer",
 	  "{\"checks\": [\n"
 	  " {\"name\": \"a\",\n"

@@ -116,6 +116,8 @@ START_TEST(test_dist_examples)
 	snprintf(dpath, sizeof(dpath), "%s/dist", src ? src : ".");
 	ck_assert_ptr_nonnull(d = opendir(dpath));
 	setenv("VANTAGE_READ_TOKEN", "t0ken-for-tests", 1);
+	/* a receiver URL must be a URL (the other env: secrets are faked below) */
+	setenv("VANTAGE_SLACK_WEBHOOK_URL", "https://hooks.slack.com/services/T0/B0/x", 1);
 	while ((de = readdir(d)) != NULL) {
 		struct confctx c = { 0 };
 		struct collector_config *cc;
@@ -139,6 +141,16 @@ START_TEST(test_dist_examples)
 		/* file: secrets point at deployment paths: load them literally */
 		while ((p = strstr(text, "\"file:")) != NULL)
 			memcpy(p + 1, "lit-", 4), memmove(p + 5, p + 5, 1);
+		/* env: secrets name the deployment's variables: set each one */
+		for (p = text; (p = strstr(p, "\"env:")) != NULL; p += 5) {
+			char name[128];
+			size_t nlen = strcspn(p + 5, "\"");
+
+			ck_assert_uint_lt(nlen, sizeof(name));
+			memcpy(name, p + 5, nlen);
+			name[nlen] = '\0';
+			setenv(name, "fake-secret-0123456789abcdef", 0);
+		}
 		cc = collconf_load_ctx(&c, fpath, text);
 		ck_assert_msg(cc != NULL, "%s: %s", fpath, c.nerrs ? c.errs[0] : "");
 		collconf_free(cc);

@@ -117,7 +117,7 @@ END_TEST
 
 static const char *const wire_names[] = {
 	NULL, "dns", "connect", "tls", "timeout", "http_status", "assertion",
-	"body", "internal",
+	"body", "internal", "consistency",
 };
 
 START_TEST(test_errclass_names)

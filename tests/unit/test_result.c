@@ -161,7 +161,7 @@ START_TEST(test_every_class)
 {
 	static const char *const names[] = {
 		NULL, "dns", "connect", "tls", "timeout", "http_status", "assertion",
-		"body", "internal",
+		"body", "internal", "consistency",
 	};
 	struct result r;
 
@@ -392,6 +392,52 @@ START_TEST(test_label_utf8_safe)
 }
 END_TEST
 
+/* Kind-specific fields follow the common ones and never replace them;
+ * "inconclusive" is there only when true. */
+START_TEST(test_extra_and_inconclusive)
+{
+	struct result r;
+	json_t *o;
+	char *line;
+
+	fill_ok(&r);
+	result_set_extra(&r, "tls_version", json_string("TLSv1.3"));
+	result_set_extra(&r, "cert_days_left", json_integer(29));
+	result_set_extra(&r, "ttl", NULL);
+	result_set_extra(&r, "ok", json_false());	/* may not replace "ok" */
+	o = result_to_json(&r);
+	ck_assert_str_eq(str_of(o, "tls_version"), "TLSv1.3");
+	ck_assert_int_eq(int_of(o, "cert_days_left"), 29);
+	ck_assert(json_is_null(json_object_get(o, "ttl")));
+	ck_assert(json_is_true(json_object_get(o, "ok")));
+	ck_assert_ptr_null(json_object_get(o, "inconclusive"));
+	json_decref(o);
+	result_fail(&r, ERRCLASS_CONNECT, "refused");
+	r.inconclusive = true;
+	line = result_to_line(&r);
+	/* the common fields first, in their order, then the kind's */
+	ck_assert_ptr_nonnull(strstr(line, "\"cert_not_after\":1760000000,"
+	    "\"inconclusive\":true,\"tls_version\":\"TLSv1.3\""));
+	free(line);
+	result_release(&r);
+	ck_assert_ptr_null(r.extra);
+	result_release(&r);	/* twice is fine */
+	result_release(NULL);
+}
+END_TEST
+
+START_TEST(test_text_json)
+{
+	json_t *v = result_text_json("220 ok\r\n\x01\xff\0x", 12);
+
+	ck_assert_str_eq(json_string_value(v), "220 ok\r\n?" "?" "?x");
+	json_decref(v);
+	v = result_text_json("caf\xc3\xa9", 5);
+	ck_assert_str_eq(json_string_value(v), "caf\xc3\xa9");
+	json_decref(v);
+}
+END_TEST
+
 static Suite *
 result_suite(void)
 {
@@ -410,6 +456,8 @@ result_suite(void)
 	tcase_add_test(tc, test_fail_formats_and_caps);
 	tcase_add_test(tc, test_error_utf8_safe);
 	tcase_add_test(tc, test_label_utf8_safe);
+	tcase_add_test(tc, test_extra_and_inconclusive);
+	tcase_add_test(tc, test_text_json);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -246,6 +246,12 @@ START_TEST(test_parse_result)
 		{ "{\"agent\":\"a1\",\"seq\":1,\"ts\":1000,\"check\":\"c\",\"ok\":true,"
 		  "\"total_us\":-1}", "total_us: must be an integer >= 0" },
 		{ "[1]", "must be an object" },
+		{ "{\"agent\":\"a1\",\"seq\":1,\"ts\":1000,\"check\":\"c\",\"ok\":false,"
+		  "\"error_class\":\"consistency\",\"inconclusive\":true,\"total_us\":5}",
+		  NULL },
+		{ "{\"agent\":\"a1\",\"seq\":1,\"ts\":1000,\"check\":\"c\",\"ok\":false,"
+		  "\"error_class\":\"dns\",\"inconclusive\":1,\"total_us\":5}",
+		  "inconclusive: must be true or false" },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -256,12 +262,160 @@ START_TEST(test_parse_result)
 
 		if (cases[i].err == NULL)
 			ck_assert_msg(rc == 0, "case %zu: %s", i, err);
+		if (rc == 0)	/* only a failure can be inconclusive */
+			ck_assert(row.inconclusive == (strstr(cases[i].json,
+			    "\"inconclusive\":true") != NULL && !row.ok));
 		else
 			ck_assert_msg(rc == -1 && strstr(err, cases[i].err),
 			    "case %zu: rc %d, err \"%s\", want \"%s\"", i, rc, err,
 			    cases[i].err);
 		json_decref(rec);
 	}
+}
+END_TEST
+
+static int64_t
+one_int(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	int64_t n = -1;
+
+	ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+/* Inconclusive failures (the agent's own network was down) are stored and
+ * counted, but are no events: not in total/good or the error columns, and
+ * the check-down streaks stay where they were. A consistency failure has
+ * its own column. */
+START_TEST(test_inconclusive_and_consistency)
+{
+	char err[256];
+	struct store *st = store_open(path, 2, err, sizeof(err));
+	struct agent_report rep = { "a1", "eu", "hetzner", "0.1.0", 0, 0 };
+	int64_t now = time_now_ms();
+	struct ingest_row rows[6];
+	struct rollup_agg *a;
+	size_t n;
+	sqlite3 *db;
+
+	ck_assert_msg(st != NULL, "%s", err);
+	memset(rows, 0, sizeof(rows));
+	for (int i = 0; i < 6; i++) {
+		rows[i].seq = i + 1;
+		rows[i].ts = now - 60000 + i * 1000;
+		rows[i].check = i < 5 ? "c" : "assets";
+		rows[i].kind = "http";
+		rows[i].total_us = 1000;
+		rows[i].body = "{}";
+		rows[i].body_len = 2;
+	}
+	rows[0].ok = true;			/* ok */
+	rows[1].error_class = ERRCLASS_TIMEOUT;	/* a real failure: streak 1 */
+	rows[2].error_class = ERRCLASS_CONNECT;	/* inconclusive x3 */
+	rows[2].inconclusive = true;
+	rows[3] = rows[2];
+	rows[3].seq = 4;
+	rows[4] = rows[2];
+	rows[4].seq = 5;
+	rows[5].error_class = ERRCLASS_CONSISTENCY;
+	ck_assert_int_eq(store_ingest(st, &rep, rows, 6, 1000, err, sizeof(err)), 0);
+	db = store_reader(st);
+	ck_assert_int_eq(one_int(db, "SELECT count(*) FROM results WHERE "
+	    "inconclusive = 1"), 3);
+	ck_assert_int_eq(one_int(db, "SELECT sum(total) FROM rollup_1m WHERE "
+	    "check_name = 'c'"), 2);
+	ck_assert_int_eq(one_int(db, "SELECT sum(good) FROM rollup_1h WHERE "
+	    "check_name = 'c'"), 1);
+	ck_assert_int_eq(one_int(db, "SELECT sum(e_connect) FROM rollup_1d WHERE "
+	    "check_name = 'c'"), 0);
+	ck_assert_int_eq(one_int(db, "SELECT sum(inconclusive) FROM rollup_1d WHERE "
+	    "check_name = 'c'"), 3);
+	ck_assert_int_eq(one_int(db, "SELECT e_consistency FROM rollup_1m WHERE "
+	    "check_name = 'assets'"), 1);
+	/* the newest result is shown; its streak is the timeout's */
+	ck_assert_int_eq(one_int(db, "SELECT seq FROM latest WHERE check_name = 'c'"), 5);
+	ck_assert_int_eq(one_int(db, "SELECT fail_streak FROM latest WHERE "
+	    "check_name = 'c'"), 1);
+	ck_assert_int_eq(one_int(db, "SELECT ok_streak FROM latest WHERE "
+	    "check_name = 'c'"), 0);
+	ck_assert_int_eq(sloeng_aggregate(db, NULL, now - 3600000, now + 1, "check", &a,
+	    &n, err, sizeof(err)), 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_str_eq(a[1].key, "c");
+	ck_assert_int_eq(a[1].total, 2);
+	ck_assert_int_eq(a[1].good, 1);
+	ck_assert_int_eq(a[1].inconclusive, 3);
+	ck_assert_int_eq(a[1].e[ERRCLASS_TIMEOUT], 1);
+	ck_assert_int_eq(a[0].e[ERRCLASS_CONSISTENCY], 1);
+	sloeng_aggs_free(a, n);
+	store_reader_put(st, db);
+	store_close(st);
+}
+END_TEST
+
+/* A first result that is inconclusive starts no streak either. */
+START_TEST(test_inconclusive_first)
+{
+	char err[256];
+	struct store *st = store_open(path, 1, err, sizeof(err));
+	struct agent_report rep = { "a1", "eu", NULL, NULL, 0, 0 };
+	struct ingest_row r;
+	sqlite3 *db;
+
+	ck_assert_msg(st != NULL, "%s", err);
+	memset(&r, 0, sizeof(r));
+	r.seq = 1;
+	r.ts = time_now_ms();
+	r.check = "c";
+	r.error_class = ERRCLASS_DNS;
+	r.inconclusive = true;
+	r.body = "{}";
+	r.body_len = 2;
+	ck_assert_int_eq(store_ingest(st, &rep, &r, 1, 1000, err, sizeof(err)), 0);
+	db = store_reader(st);
+	ck_assert_int_eq(one_int(db, "SELECT fail_streak + ok_streak FROM latest"), 0);
+	ck_assert_int_eq(one_int(db, "SELECT total FROM rollup_1m"), 0);
+	store_reader_put(st, db);
+	store_close(st);
+}
+END_TEST
+
+extern const char *const collector_migrations[];
+extern const size_t collector_migrations_count;
+
+/* A DB left by an older collector (schema version 1) is migrated in place,
+ * keeping its rows. */
+START_TEST(test_migrates_older_db)
+{
+	char err[256];
+	struct store *st;
+	sqlite3 *db;
+	sqlite3_stmt *q;
+
+	ck_assert_int_ge(collector_migrations_count, 2);
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db, collector_migrations[0], NULL, NULL, NULL),
+	    SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db, "PRAGMA user_version = 1; INSERT INTO latest "
+	    "(check_name, agent, ts, seq, ok, body) VALUES ('c', 'a1', 1, 1, 1, '{}')",
+	    NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	st = store_open(path, 1, err, sizeof(err));
+	ck_assert_msg(st != NULL, "%s", err);
+	store_close(st);
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT (SELECT user_version FROM "
+	    "pragma_user_version), fail_streak, ok_streak FROM latest", -1, &q, NULL),
+	    SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(q), SQLITE_ROW);
+	ck_assert_int_eq(sqlite3_column_int(q, 0), (int)collector_migrations_count);
+	ck_assert_int_eq(sqlite3_column_int(q, 1), 0);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
 }
 END_TEST
 
@@ -293,6 +447,9 @@ main(void)
 	tcase_add_test(tc, test_evaluate_matches_raw);
 	tcase_add_test(tc, test_parse_result);
 	tcase_add_test(tc, test_newer_schema_refused);
+	tcase_add_test(tc, test_migrates_older_db);
+	tcase_add_test(tc, test_inconclusive_and_consistency);
+	tcase_add_test(tc, test_inconclusive_first);
 	tcase_set_timeout(tc, 120);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

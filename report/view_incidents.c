@@ -1,0 +1,550 @@
+/* view_incidents: each incident that overlaps the window: start, end,
+ * duration, severity, affected checks and regions, the layer that failed
+ * first, and the notifications sent for it. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+
+#include "minutes.h"
+#include "report.h"
+#include "rtime.h"
+#include "xmalloc.h"
+
+#define INCIDENTS_MAX	10000
+#define LOOKBACK_MS	(30 * 60000LL)	/* how far before its start an incident's
+					 * first failure is looked for */
+
+static json_t *
+col_json(sqlite3_stmt *st, int i)
+{
+	return sqlite3_column_type(st, i) == SQLITE_NULL ? json_null() :
+	    json_string((const char *)sqlite3_column_text(st, i));
+}
+
+static const char *
+col_str(sqlite3_stmt *st, int i)
+{
+	return sqlite3_column_type(st, i) == SQLITE_NULL ? NULL :
+	    (const char *)sqlite3_column_text(st, i);
+}
+
+/* Label of the layers that failed in one minute: one layer, "edge+central",
+ * or "all" when every layer probed that minute failed. The front door is
+ * dropped when an origin failed with it: it depends on them. */
+static void
+layers_label(const struct minutes_minute *mm, char *out, size_t outlen)
+{
+	int failing = 0, probed = 0, origin = 0;
+	size_t off = 0;
+
+	for (int l = 0; l < MLAYER_COUNT; l++) {
+		probed += mm->l[l].total > 0;
+		failing += mm->l[l].bad > 0;
+		if (l != MLAYER_FRONT_DOOR && mm->l[l].bad > 0)
+			origin++;
+	}
+	out[0] = '\0';
+	if (failing >= 2 && failing == probed) {
+		snprintf(out, outlen, "all");
+		return;
+	}
+	for (int l = 0; l < MLAYER_COUNT; l++) {
+		if (mm->l[l].bad == 0 || (l == MLAYER_FRONT_DOOR && origin > 0))
+			continue;
+		off += (size_t)snprintf(out + off, off < outlen ? outlen - off : 0, "%s%s",
+		    off ? "+" : "", minutes_layer_name(l));
+		if (off >= outlen)
+			break;
+	}
+}
+
+static bool
+minute_bad(const struct minutes_minute *mm)
+{
+	for (int l = 0; l < MLAYER_COUNT; l++)
+		if (mm->l[l].bad > 0)
+			return true;
+	return false;
+}
+
+/* The first minute of the run of bad minutes (of the service) that is
+ * going on at start, or ended at most LOOKBACK_MS before it. */
+static int
+first_failure(sqlite3 *db, const char *service, int64_t start, int64_t *at,
+    char *label, size_t labellen, char *err, size_t errlen)
+{
+	int64_t s = rtime_floor(start, RTIME_MIN_MS);
+	struct minutes *g;
+	const struct minutes_service *sv;
+	ssize_t i;
+
+	*at = -1;
+	if (minutes_load(db, service, s - 2 * LOOKBACK_MS, s + RTIME_MIN_MS, &g,
+	    err, errlen) < 0)
+		return -1;
+	if (g->nsvc != 1) {
+		minutes_free(g);
+		return 0;
+	}
+	sv = &g->svc[0];
+	for (i = (ssize_t)sv->n - 1; i >= 0; i--) {
+		if (sv->m[i].t < s - LOOKBACK_MS)
+			break;
+		if (minute_bad(&sv->m[i]))
+			break;
+	}
+	if (i >= 0 && sv->m[i].t >= s - LOOKBACK_MS && minute_bad(&sv->m[i])) {
+		while (i > 0 && sv->m[i - 1].t == sv->m[i].t - RTIME_MIN_MS &&
+		    minute_bad(&sv->m[i - 1]))
+			i--;
+		*at = sv->m[i].t;
+		layers_label(&sv->m[i], label, labellen);
+	}
+	minutes_free(g);
+	return 0;
+}
+
+/* Checks and regions with failures of the incident's scope over [from, to). */
+static int
+affected(sqlite3 *db, const char *service, const char *layer, const char *check,
+    int64_t from, int64_t to, json_t *checks, json_t *regions, char *err,
+    size_t errlen)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, "SELECT check_name, coalesce(region, ''), "
+	    "sum(total - good) FROM rollup_1m WHERE bucket >= ?1 AND bucket < ?2 "
+	    "AND (?3 IS NULL OR service = ?3) AND (?4 IS NULL OR layer = ?4) "
+	    "AND (?5 IS NULL OR check_name = ?5) GROUP BY 1, 2 HAVING sum(total - good) > 0 "
+	    "ORDER BY 1, 2", -1, &st, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "query: %s", sqlite3_errmsg(db));
+		return -1;
+	}
+	sqlite3_bind_int64(st, 1, from);
+	sqlite3_bind_int64(st, 2, to);
+	if (service)
+		sqlite3_bind_text(st, 3, service, -1, SQLITE_STATIC);
+	if (layer)
+		sqlite3_bind_text(st, 4, layer, -1, SQLITE_STATIC);
+	if (check)
+		sqlite3_bind_text(st, 5, check, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *c = (const char *)sqlite3_column_text(st, 0);
+		const char *r = (const char *)sqlite3_column_text(st, 1);
+		size_t i;
+		json_t *v;
+		bool seen = false;
+
+		if (checks) {
+			json_array_foreach(checks, i, v)
+				seen = seen || strcmp(json_string_value(v), c) == 0;
+			if (!seen)
+				json_array_append_new(checks, json_string(c));
+		}
+		if (regions) {
+			seen = false;
+			json_array_foreach(regions, i, v)
+				seen = seen || strcmp(json_string_value(v), r[0] ? r : "unknown") == 0;
+			if (!seen)
+				json_array_append_new(regions, json_string(r[0] ? r : "unknown"));
+		}
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		snprintf(err, errlen, "query: %s", sqlite3_errmsg(db));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+cmp_json_str(const void *a, const void *b)
+{
+	return strcmp(json_string_value(*(json_t *const *)a),
+	    json_string_value(*(json_t *const *)b));
+}
+
+/* Sort a JSON array of strings in place. */
+static void
+sort_strings(json_t *arr)
+{
+	size_t n = json_array_size(arr);
+	json_t **v = xcalloc(n + 1, sizeof(*v));
+
+	for (size_t i = 0; i < n; i++)
+		v[i] = json_incref(json_array_get(arr, i));
+	qsort(v, n, sizeof(*v), cmp_json_str);
+	json_array_clear(arr);
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(arr, v[i]);
+	free(v);
+}
+
+static int
+cmp_start(const void *a, const void *b)
+{
+	json_int_t x = json_integer_value(json_object_get(*(json_t *const *)a,
+	    "started_at"));
+	json_int_t y = json_integer_value(json_object_get(*(json_t *const *)b,
+	    "started_at"));
+
+	if (x != y)
+		return x < y ? -1 : 1;
+	return strcmp(json_string_value(json_object_get(*(json_t *const *)a, "id")),
+	    json_string_value(json_object_get(*(json_t *const *)b, "id")));
+}
+
+/* Oldest first. */
+static void
+sort_by_start(json_t *arr)
+{
+	size_t n = json_array_size(arr);
+	json_t **v = xcalloc(n + 1, sizeof(*v));
+
+	for (size_t i = 0; i < n; i++)
+		v[i] = json_incref(json_array_get(arr, i));
+	qsort(v, n, sizeof(*v), cmp_start);
+	json_array_clear(arr);
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(arr, v[i]);
+	free(v);
+}
+
+static json_t *
+notifications(sqlite3 *db, int64_t id, int64_t *sent)
+{
+	sqlite3_stmt *st;
+	json_t *arr = json_array();
+
+	*sent = 0;
+	if (sqlite3_prepare_v2(db, "SELECT receiver, event, status, attempts, sent_at "
+	    "FROM deliveries WHERE incident_id = ? ORDER BY seq, receiver", -1, &st,
+	    NULL) != SQLITE_OK)
+		return arr;
+	sqlite3_bind_int64(st, 1, id);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		json_t *o = json_pack("{s:o,s:o,s:o,s:i}",
+		    "receiver", col_json(st, 0), "event", col_json(st, 1),
+		    "status", col_json(st, 2), "attempts", sqlite3_column_int(st, 3));
+
+		json_object_set_new(o, "sent_at", sqlite3_column_type(st, 4) ==
+		    SQLITE_NULL ? json_null() : json_integer(sqlite3_column_int64(st, 4)));
+		if (col_str(st, 2) && strcmp(col_str(st, 2), "sent") == 0)
+			(*sent)++;
+		json_array_append_new(arr, o);
+	}
+	sqlite3_finalize(st);
+	return arr;
+}
+
+static int
+build_db(struct report_ctx *x, json_t *list, char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(x->db, "SELECT id, rule, rule_type, severity, status, "
+	    "title, service, layer, check_name, slo, regions, started_at, resolved_at "
+	    "FROM incidents WHERE started_at < ?2 AND (resolved_at IS NULL OR "
+	    "resolved_at >= ?1) ORDER BY started_at, id LIMIT ?3", -1, &st, NULL)
+	    != SQLITE_OK) {
+		snprintf(err, errlen, "incidents: %s", sqlite3_errmsg(x->db));
+		return REPORT_FAIL;
+	}
+	sqlite3_bind_int64(st, 1, x->from);
+	sqlite3_bind_int64(st, 2, x->to);
+	sqlite3_bind_int(st, 3, INCIDENTS_MAX);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(st, 0);
+		int64_t start = sqlite3_column_int64(st, 11);
+		bool open = sqlite3_column_type(st, 12) == SQLITE_NULL;
+		int64_t end = open ? x->o->now_ms : sqlite3_column_int64(st, 12);
+		const char *type = col_str(st, 2), *svc = col_str(st, 6);
+		const char *regs = col_str(st, 10);
+		json_t *checks = json_array(), *regions = regs ? json_loads(regs, 0, NULL) : NULL;
+		json_t *o;
+		int64_t first = -1, sent;
+		char iid[32], label[64] = "";
+		bool failures = type && (strcmp(type, "check_down") == 0 ||
+		    strcmp(type, "burn_rate") == 0 || strcmp(type, "latency") == 0);
+
+		if (!json_is_array(regions)) {
+			json_decref(regions);
+			regions = json_array();
+		}
+		if (failures && svc && first_failure(x->db, svc, start, &first, label,
+		    sizeof(label), err, errlen) < 0)
+			goto fail;
+		if (col_str(st, 8))
+			json_array_append_new(checks, json_string(col_str(st, 8)));
+		if (failures && affected(x->db, svc, col_str(st, 7), col_str(st, 8),
+		    rtime_floor(first >= 0 && first < start ? first : start, RTIME_MIN_MS),
+		    end > start ? end : start + 1, col_str(st, 8) ? NULL : checks,
+		    json_array_size(regions) ? NULL : regions, err, errlen) < 0)
+			goto fail;
+		sort_strings(checks);
+		sort_strings(regions);
+		snprintf(iid, sizeof(iid), "inc-%lld", (long long)id);
+		o = json_pack("{s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:I,s:o,s:I}",
+		    "id", iid, "rule", col_json(st, 1), "type", col_json(st, 2),
+		    "severity", col_json(st, 3), "status", col_json(st, 4),
+		    "title", col_json(st, 5), "service", col_json(st, 6),
+		    "started_at", (json_int_t)start,
+		    "resolved_at", open ? json_null() : json_integer(end),
+		    "duration_ms", (json_int_t)(end > start ? end - start : 0));
+		json_object_set_new(o, "checks", checks);
+		json_object_set_new(o, "regions", regions);
+		json_object_set_new(o, "first_failing_layer", label[0] ? json_string(label) :
+		    json_null());
+		json_object_set_new(o, "first_failure_at", first >= 0 ? json_integer(first) :
+		    json_null());
+		json_object_set_new(o, "notifications", notifications(x->db, id, &sent));
+		json_object_set_new(o, "notifications_sent", json_integer(sent));
+		json_array_append_new(list, o);
+		continue;
+fail:
+		json_decref(checks);
+		json_decref(regions);
+		sqlite3_finalize(st);
+		return REPORT_FAIL;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		snprintf(err, errlen, "incidents: %s", sqlite3_errmsg(x->db));
+		return REPORT_FAIL;
+	}
+	return REPORT_OK;
+}
+
+static int
+build_api(struct report_ctx *x, json_t *list, char *err, size_t errlen)
+{
+	json_t *ans, *v;
+	char path[128];
+	long status;
+	size_t i;
+	int rc;
+
+	snprintf(path, sizeof(path), "/api/v1/incidents?since=%lld", (long long)x->from);
+	if ((rc = report_api_get(x->o, path, &ans, &status, err, errlen)) != REPORT_OK)
+		return rc;
+	json_array_foreach(json_object_get(ans, "incidents"), i, v) {
+		int64_t start = json_integer_value(json_object_get(v, "started_at"));
+		json_t *res = json_object_get(v, "resolved_at"), *d, *o, *nots, *checks;
+		int64_t sent = 0;
+		size_t j;
+
+		if (start >= x->to || (json_is_integer(res) &&
+		    json_integer_value(res) < x->from))
+			continue;
+		nots = json_array();
+		json_array_foreach(json_object_get(v, "deliveries"), j, d) {
+			json_t *n = json_pack("{s:O,s:O,s:O,s:O,s:O}",
+			    "receiver", json_object_get(d, "receiver"),
+			    "event", json_object_get(d, "event"),
+			    "status", json_object_get(d, "status"),
+			    "attempts", json_object_get(d, "attempts"),
+			    "sent_at", json_object_get(d, "sent_at"));
+			if (n == NULL)
+				continue;
+			if (json_is_string(json_object_get(d, "status")) &&
+			    strcmp(json_string_value(json_object_get(d, "status")), "sent") == 0)
+				sent++;
+			json_array_append_new(nots, n);
+		}
+		checks = json_array();
+		if (json_is_string(json_object_get(v, "check")))
+			json_array_append(checks, json_object_get(v, "check"));
+		o = json_pack("{s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:I,s:O,s:O}",
+		    "id", json_object_get(v, "id"), "rule", json_object_get(v, "rule"),
+		    "type", json_object_get(v, "type"),
+		    "severity", json_object_get(v, "severity"),
+		    "status", json_object_get(v, "status"),
+		    "title", json_object_get(v, "title"),
+		    "service", json_object_get(v, "service"),
+		    "started_at", (json_int_t)start, "resolved_at", res,
+		    "duration_ms", json_object_get(v, "duration_ms"));
+		if (o == NULL) {
+			json_decref(nots);
+			json_decref(checks);
+			continue;
+		}
+		json_object_set_new(o, "checks", checks);
+		json_object_set(o, "regions", json_is_array(json_object_get(v, "regions")) ?
+		    json_object_get(v, "regions") : json_array());
+		json_object_set_new(o, "first_failing_layer", json_null());
+		json_object_set_new(o, "first_failure_at", json_null());
+		json_object_set_new(o, "notifications", nots);
+		json_object_set_new(o, "notifications_sent", json_integer(sent));
+		json_array_append_new(list, o);
+	}
+	json_decref(ans);
+	sort_by_start(list);	/* the API lists open ones first, then the newest */
+	report_note(x, "from the collector API (at most its 200 newest incidents); "
+	    "the first failing layer needs --db");
+	return REPORT_OK;
+}
+
+int
+view_incidents_build(struct report_ctx *x, json_t *doc, char *err, size_t errlen)
+{
+	json_t *list = json_array();
+	int rc;
+
+	json_object_set_new(doc, "incidents", list);
+	rc = x->db ? build_db(x, list, err, errlen) : build_api(x, list, err, errlen);
+	if (rc == REPORT_OK && x->db)
+		report_note_minutes(x, "the first failing layer");
+	return rc;
+}
+
+/* ---- rendering ---- */
+
+/* "ops-slack: trigger, resolve; pager: trigger (failed)" */
+static void
+notes_cell(const json_t *nots, char *out, size_t outlen)
+{
+	size_t off = 0, i, j;
+	json_t *n, *m;
+
+	out[0] = '\0';
+	json_array_foreach(nots, i, n) {
+		const char *rcv = json_string_value(json_object_get(n, "receiver"));
+		bool first = true;
+
+		json_array_foreach(nots, j, m)	/* receivers in order of first use */
+			if (j < i && strcmp(json_string_value(json_object_get(m,
+			    "receiver")), rcv) == 0)
+				first = false;
+		if (!first)
+			continue;
+		off += (size_t)snprintf(out + off, off < outlen ? outlen - off : 0,
+		    "%s%s:", off ? "; " : "", rcv);
+		json_array_foreach(nots, j, m) {
+			const char *st = json_string_value(json_object_get(m, "status"));
+
+			if (strcmp(json_string_value(json_object_get(m, "receiver")), rcv) != 0)
+				continue;
+			off += (size_t)snprintf(out + off, off < outlen ? outlen - off : 0,
+			    "%s %s%s%s%s", out[off - 1] == ':' ? "" : ",",
+			    json_string_value(json_object_get(m, "event")),
+			    st && strcmp(st, "sent") != 0 ? " (" : "",
+			    st && strcmp(st, "sent") != 0 ? st : "",
+			    st && strcmp(st, "sent") != 0 ? ")" : "");
+			if (off >= outlen)
+				return;
+		}
+	}
+	if (off == 0)
+		snprintf(out, outlen, "none");
+}
+
+static void
+layer_cell(struct table *t, const json_t *o)
+{
+	json_t *l = json_object_get(o, "first_failing_layer");
+	char when[32];
+
+	if (!json_is_string(l)) {
+		table_cell(t, "-");
+		return;
+	}
+	rtime_short(json_integer_value(json_object_get(o, "first_failure_at")), when,
+	    sizeof(when));
+	table_cellf(t, "%s from %s", json_string_value(l), when + 11);	/* HH:MM */
+}
+
+void
+view_incidents_render(const json_t *doc, enum table_style style, struct buf *out)
+{
+	static const char *const head[] = {
+		"incident", "severity", "title", "start", "end", "duration", "checks",
+		"regions", "first failing layer", "notifications"
+	};
+	json_t *list = json_object_get(doc, "incidents"), *o;
+	struct table *t;
+	int64_t page = 0, ticket = 0, open = 0;
+	size_t i;
+	char a[1024];
+
+	if (json_array_size(list) == 0) {
+		buf_printf(out, "No incidents in this window.\n");
+		return;
+	}
+	t = table_new(10, head, "llllllllll");
+	json_array_foreach(list, i, o) {
+		const char *sev = json_string_value(json_object_get(o, "severity"));
+
+		page += sev && strcmp(sev, "page") == 0;
+		ticket += sev && strcmp(sev, "ticket") == 0;
+		open += json_is_null(json_object_get(o, "resolved_at"));
+		table_row(t);
+		table_cell(t, json_string_value(json_object_get(o, "id")));
+		table_cell(t, sev);
+		table_cell(t, json_string_value(json_object_get(o, "title")));
+		table_cell(t, report_fmt_time(json_object_get(o, "started_at"), a, sizeof(a)));
+		if (json_is_null(json_object_get(o, "resolved_at")))
+			table_cell(t, "open");
+		else
+			table_cell(t, report_fmt_time(json_object_get(o, "resolved_at"), a,
+			    sizeof(a)));
+		table_cell(t, report_fmt_dur(json_object_get(o, "duration_ms"), a, sizeof(a)));
+		report_fmt_join(json_object_get(o, "checks"), ", ", a, sizeof(a));
+		table_cell(t, a[0] ? a : "-");
+		report_fmt_join(json_object_get(o, "regions"), ", ", a, sizeof(a));
+		table_cell(t, a[0] ? a : "-");
+		layer_cell(t, o);
+		notes_cell(json_object_get(o, "notifications"), a, sizeof(a));
+		table_cell(t, a);
+	}
+	table_render(t, style, out);
+	table_free(t);
+	buf_printf(out, "\n%zu incident%s: %lld page, %lld ticket, %lld other; %lld "
+	    "still open.\n", json_array_size(list), json_array_size(list) == 1 ? "" : "s",
+	    (long long)page, (long long)ticket,
+	    (long long)(json_array_size(list) - (size_t)(page + ticket)), (long long)open);
+}
+
+struct table *
+view_incidents_csv(const json_t *doc)
+{
+	static const char *const head[] = {
+		"id", "rule", "type", "severity", "status", "title", "service",
+		"started_at", "resolved_at", "duration_s", "checks", "regions",
+		"first_failing_layer", "first_failure_at", "notifications_sent",
+		"notifications"
+	};
+	struct table *t = table_new(sizeof(head) / sizeof(head[0]), head, NULL);
+	json_t *o;
+	size_t i;
+	char a[1024];
+
+	json_array_foreach(json_object_get(doc, "incidents"), i, o) {
+		table_row(t);
+		table_cell(t, json_string_value(json_object_get(o, "id")));
+		table_cell(t, json_string_value(json_object_get(o, "rule")));
+		table_cell(t, json_string_value(json_object_get(o, "type")));
+		table_cell(t, json_string_value(json_object_get(o, "severity")));
+		table_cell(t, json_string_value(json_object_get(o, "status")));
+		table_cell(t, json_string_value(json_object_get(o, "title")));
+		table_cell(t, json_string_value(json_object_get(o, "service")));
+		table_cell(t, report_fmt_utc(json_object_get(o, "started_at"), a, sizeof(a)));
+		table_cell(t, report_fmt_utc(json_object_get(o, "resolved_at"), a, sizeof(a)));
+		table_cellf(t, "%lld", (long long)json_integer_value(json_object_get(o,
+		    "duration_ms")) / 1000);
+		table_cell(t, report_fmt_join(json_object_get(o, "checks"), ";", a, sizeof(a)));
+		table_cell(t, report_fmt_join(json_object_get(o, "regions"), ";", a, sizeof(a)));
+		table_cell(t, json_string_value(json_object_get(o, "first_failing_layer")));
+		table_cell(t, report_fmt_utc(json_object_get(o, "first_failure_at"), a,
+		    sizeof(a)));
+		table_cellf(t, "%lld", (long long)json_integer_value(json_object_get(o,
+		    "notifications_sent")));
+		notes_cell(json_object_get(o, "notifications"), a, sizeof(a));
+		table_cell(t, a);
+	}
+	return t;
+}

@@ -1,0 +1,481 @@
+/* view_slo: per SLO over a window: objective, good/total, availability,
+ * error budget and what is left of it, the longest bad stretch and the
+ * latency percentiles; --by adds one row per region, layer, provider or
+ * check. good/total and percentiles come from sloeng_aggregate, exactly
+ * what the collector's API serves for the same window. */
+#include "config.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "minutes.h"
+#include "report.h"
+#include "rtime.h"
+#include "slo.h"
+#include "sloeng.h"
+#include "timeutil.h"
+#include "xmalloc.h"
+
+static json_t *
+latency_json(const struct sketch *sk)
+{
+	if (sk->count == 0)
+		return json_null();
+	return json_pack("{s:f,s:f,s:f,s:f}",
+	    "p50_ms", sketch_quantile(sk, 0.50) / 1000.0,
+	    "p90_ms", sketch_quantile(sk, 0.90) / 1000.0,
+	    "p95_ms", sketch_quantile(sk, 0.95) / 1000.0,
+	    "p99_ms", sketch_quantile(sk, 0.99) / 1000.0);
+}
+
+static json_t *
+stretch_json(const struct minutes_stretch *s)
+{
+	if (s == NULL || s->to <= s->from)
+		return json_null();
+	return json_pack("{s:I,s:I,s:I,s:I,s:I}", "from", (json_int_t)s->from,
+	    "to", (json_int_t)s->to, "duration_ms", (json_int_t)(s->to - s->from),
+	    "bad", (json_int_t)s->bad, "total", (json_int_t)s->total);
+}
+
+/* The numbers of one aggregate (the SLO or one group). */
+static void
+set_numbers(json_t *o, const struct slo_config *slo, int64_t good, int64_t total,
+    const struct sketch *sk, const struct minutes_stretch *st)
+{
+	json_object_set_new(o, "good", json_integer(good));
+	json_object_set_new(o, "total", json_integer(total));
+	json_object_set_new(o, "bad", json_integer(total - good));
+	json_object_set_new(o, "availability", sloeng_ratio(slo_availability(good, total)));
+	json_object_set_new(o, "error_budget", json_real(slo_budget(slo->objective, total)));
+	json_object_set_new(o, "budget_remaining", sloeng_ratio(
+	    slo_budget_remaining(slo->objective, good, total)));
+	json_object_set_new(o, "bad_minutes", json_integer(st ? st->bad_minutes : 0));
+	json_object_set_new(o, "longest_bad_stretch", stretch_json(st));
+	json_object_set_new(o, "latency", sk ? latency_json(sk) : json_null());
+	json_object_set_new(o, "no_data", json_boolean(total == 0));
+}
+
+static const struct minutes_stretch *
+find_stretch(const struct minutes_stretch *v, size_t n, const char *key)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i].key, key) == 0)
+			return &v[i];
+	return NULL;
+}
+
+static json_t *
+selector_json(const struct selector *s)
+{
+	json_t *o = json_object();
+	const char *k[5] = { "service", "layer", "provider", "region", "check" };
+	const char *f[5] = { s->service, s->layer, s->provider, s->region, s->check };
+
+	for (int i = 0; i < 5; i++)
+		if (f[i])
+			json_object_set_new(o, k[i], json_string(f[i]));
+	return o;
+}
+
+/* One SLO from the DB. */
+static int
+slo_from_db(struct report_ctx *x, const struct slo_config *slo, json_t **out,
+    char *err, size_t errlen)
+{
+	int64_t to = x->o->window_set ? x->to : x->o->now_ms;
+	int64_t from = x->o->window_set ? x->from : to - slo->window_ms;
+	int64_t efrom = rtime_engine_from(from, to), good = 0, total = 0;
+	struct rollup_agg *a = NULL;
+	struct minutes_stretch *st = NULL;
+	size_t na = 0, nst = 0;
+	json_t *o;
+
+	*out = NULL;
+	if (sloeng_aggregate(x->db, &slo->sel, from, to, NULL, &a, &na, err, errlen) < 0 ||
+	    minutes_stretches(x->db, slo, efrom, to, NULL, &st, &nst, err, errlen) < 0) {
+		sloeng_aggs_free(a, na);
+		return REPORT_FAIL;
+	}
+	if (na == 1) {
+		good = sloeng_good(slo, &a[0]);
+		total = a[0].total;
+	}
+	o = json_pack("{s:s,s:f,s:s,s:o,s:o,s:I,s:I}", "name", slo->name,
+	    "objective", slo->objective,
+	    "sli", slo->sli == SLI_LATENCY ? "latency" : "availability",
+	    "threshold_ms", slo->sli == SLI_LATENCY ?
+		json_real((double)slo->threshold_us / 1000.0) : json_null(),
+	    "selector", selector_json(&slo->sel),
+	    "from", (json_int_t)efrom, "to", (json_int_t)to);
+	set_numbers(o, slo, good, total, na == 1 ? &a[0].sk : NULL,
+	    nst == 1 ? &st[0] : NULL);
+	sloeng_aggs_free(a, na);
+	minutes_stretches_free(st, nst);
+	if (x->o->by) {
+		json_t *groups = json_array();
+
+		if (sloeng_aggregate(x->db, &slo->sel, from, to, x->o->by, &a, &na,
+		    err, errlen) < 0 || minutes_stretches(x->db, slo, efrom, to,
+		    x->o->by, &st, &nst, err, errlen) < 0) {
+			sloeng_aggs_free(a, na);
+			json_decref(groups);
+			json_decref(o);
+			return REPORT_FAIL;
+		}
+		for (size_t i = 0; i < na; i++) {
+			json_t *g = json_pack("{s:s}", "key", a[i].key);
+
+			set_numbers(g, slo, sloeng_good(slo, &a[i]), a[i].total, &a[i].sk,
+			    find_stretch(st, nst, a[i].key));
+			json_array_append_new(groups, g);
+		}
+		sloeng_aggs_free(a, na);
+		minutes_stretches_free(st, nst);
+		json_object_set_new(o, "by", json_pack("{s:s,s:o}", "dimension",
+		    x->o->by, "groups", groups));
+	}
+	*out = o;
+	return REPORT_OK;
+}
+
+/* The API's SLO object as this view's object. */
+static json_t *
+slo_from_api(const json_t *api, const char *by)
+{
+	int64_t to = json_integer_value(json_object_get(api, "evaluated_at"));
+	int64_t wms = json_integer_value(json_object_get(api, "window_ms"));
+	int64_t good = json_integer_value(json_object_get(api, "good"));
+	int64_t total = json_integer_value(json_object_get(api, "total"));
+	json_t *o, *thr = json_object_get(api, "threshold_ms");
+	const char *k[] = { "availability", "error_budget", "budget_remaining" };
+
+	o = json_pack("{s:O,s:O,s:O,s:O,s:O,s:I,s:I,s:I,s:I,s:I}",
+	    "name", json_object_get(api, "name"),
+	    "objective", json_object_get(api, "objective"),
+	    "sli", json_object_get(api, "sli"),
+	    "threshold_ms", json_is_number(thr) ? thr : json_null(),
+	    "selector", json_object_get(api, "selector"),
+	    "from", (json_int_t)rtime_engine_from(to - wms, to), "to", (json_int_t)to,
+	    "good", (json_int_t)good, "total", (json_int_t)total,
+	    "bad", (json_int_t)(total - good));
+	if (o == NULL)
+		return NULL;
+	for (size_t i = 0; i < 3; i++) {
+		json_t *v = json_object_get(api, k[i]);
+		json_object_set_new(o, k[i], json_is_number(v) ? json_incref(v) : json_null());
+	}
+	json_object_set_new(o, "bad_minutes", json_null());
+	json_object_set_new(o, "longest_bad_stretch", json_null());
+	json_object_set(o, "latency", json_object_get(api, "latency") ?
+	    json_object_get(api, "latency") : json_null());
+	json_object_set_new(o, "no_data", json_boolean(total == 0));
+	if (by) {
+		json_t *groups = json_array(), *g;
+		size_t i;
+
+		json_array_foreach(json_object_get(json_object_get(api, "by"), by), i, g) {
+			int64_t gg = json_integer_value(json_object_get(g, "good"));
+			int64_t gt = json_integer_value(json_object_get(g, "total"));
+			json_t *e = json_pack("{s:O,s:I,s:I,s:I}", "key",
+			    json_object_get(g, "key"), "good", (json_int_t)gg,
+			    "total", (json_int_t)gt, "bad", (json_int_t)(gt - gg));
+
+			if (e == NULL)
+				continue;
+			for (size_t j = 0; j < 3; j++) {
+				json_t *v = json_object_get(g, k[j]);
+				json_object_set_new(e, k[j], json_is_number(v) ?
+				    json_incref(v) : json_null());
+			}
+			json_object_set_new(e, "bad_minutes", json_null());
+			json_object_set_new(e, "longest_bad_stretch", json_null());
+			json_object_set(e, "latency", json_object_get(g, "latency") ?
+			    json_object_get(g, "latency") : json_null());
+			json_object_set_new(e, "no_data", json_boolean(gt == 0));
+			json_array_append_new(groups, e);
+		}
+		json_object_set_new(o, "by", json_pack("{s:s,s:o}", "dimension", by,
+		    "groups", groups));
+	}
+	return o;
+}
+
+static int
+build_api(struct report_ctx *x, json_t *doc, json_t *slos, char *err, size_t errlen)
+{
+	json_t *list = NULL, *one, *names = json_array(), *v;
+	int64_t from = INT64_MAX, to = 0;
+	char *wname = NULL;
+	bool same = true;
+	long status;
+	size_t i;
+	int rc;
+
+	if (x->o->slo)
+		json_array_append_new(names, json_string(x->o->slo));
+	else {
+		if ((rc = report_api_get(x->o, "/api/v1/slos", &list, &status, err,
+		    errlen)) != REPORT_OK) {
+			json_decref(names);
+			return rc;
+		}
+		json_array_foreach(json_object_get(list, "slos"), i, v)
+			json_array_append(names, json_object_get(v, "name"));
+		json_decref(list);
+	}
+	json_array_foreach(names, i, v) {
+		char path[1024];
+		json_t *o;
+
+		snprintf(path, sizeof(path), "/api/v1/slos/%s", json_string_value(v));
+		if ((rc = report_api_get(x->o, path, &one, &status, err, errlen)) !=
+		    REPORT_OK) {
+			json_decref(names);
+			free(wname);
+			return rc;
+		}
+		if ((o = slo_from_api(one, x->o->by)) == NULL) {
+			snprintf(err, errlen, "%s: unexpected answer", path);
+			json_decref(one);
+			json_decref(names);
+			free(wname);
+			return REPORT_FAIL;
+		}
+		if (!json_is_string(json_object_get(one, "window")) || (wname &&
+		    strcmp(wname, json_string_value(json_object_get(one, "window"))) != 0))
+			same = false;
+		else if (wname == NULL)
+			wname = xstrdup(json_string_value(json_object_get(one, "window")));
+		json_decref(one);
+		if (json_integer_value(json_object_get(o, "from")) < from)
+			from = json_integer_value(json_object_get(o, "from"));
+		if (json_integer_value(json_object_get(o, "to")) > to)
+			to = json_integer_value(json_object_get(o, "to"));
+		json_array_append_new(slos, o);
+	}
+	json_decref(names);
+	if (same && wname)
+		json_object_set_new(doc, "slo_window", json_string(wname));
+	free(wname);
+	if (json_array_size(slos) == 0) {
+		snprintf(err, errlen, "no SLOs: the collector at %s defines none",
+		    x->o->url);
+		return REPORT_USAGE;
+	}
+	report_set_window(doc, from, to);
+	report_note(x, "from the collector API: each SLO's own window, ending at the "
+	    "collector's last evaluation; the longest bad stretch needs --db");
+	return REPORT_OK;
+}
+
+int
+view_slo_build(struct report_ctx *x, json_t *doc, char *err, size_t errlen)
+{
+	const struct collector_config *cc = x->o->conf;
+	json_t *slos = json_array(), *o;
+	int64_t maxw = 0, wms = -1;
+	bool any = false, same = true;
+	size_t i;
+	int rc;
+
+	json_object_set_new(doc, "by", x->o->by ? json_string(x->o->by) : json_null());
+	json_object_set_new(doc, "slos", slos);
+	if (x->o->url) {
+		if ((rc = build_api(x, doc, slos, err, errlen)) != REPORT_OK)
+			return rc;
+		goto done;
+	}
+	if (cc == NULL || cc->nslos == 0) {
+		snprintf(err, errlen, "no SLOs: pass -c collector.json (the collector "
+		    "config whose slos[] define them)%s", cc ? "; this one has none" : "");
+		return REPORT_USAGE;
+	}
+	if (x->o->slo && collconf_slo(cc, x->o->slo) == NULL) {
+		snprintf(err, errlen, "no SLO named \"%s\" in the config", x->o->slo);
+		return REPORT_USAGE;
+	}
+	for (i = 0; i < cc->nslos; i++) {
+		const struct slo_config *slo = &cc->slos[i];
+
+		if (x->o->slo && strcmp(slo->name, x->o->slo) != 0)
+			continue;
+		if ((rc = slo_from_db(x, slo, &o, err, errlen)) != REPORT_OK)
+			return rc;
+		json_array_append_new(slos, o);
+		if (slo->window_ms > maxw)
+			maxw = slo->window_ms;
+		if (wms >= 0 && wms != slo->window_ms)
+			same = false;
+		wms = slo->window_ms;
+	}
+	if (!x->o->window_set) {
+		char lbl[32];
+
+		report_set_window(doc, x->o->now_ms - maxw, x->o->now_ms);
+		if (same)
+			json_object_set_new(doc, "slo_window", json_string(
+			    duration_format(wms, lbl, sizeof(lbl))));
+	}
+	report_note_minutes(x, "the longest bad stretch");
+done:
+	json_array_foreach(slos, i, o)
+		if (!json_is_true(json_object_get(o, "no_data")))
+			any = true;
+	json_object_set_new(doc, "no_data", json_boolean(!any));
+	return REPORT_OK;
+}
+
+/* ---- rendering ---- */
+
+static const char *const text_head[] = {
+	"SLO", "objective", "good/total", "bad", "availability", "allowed bad",
+	"budget left", "longest bad stretch", "p50", "p90", "p95", "p99"
+};
+
+static void
+stretch_cell(struct table *t, const json_t *o, bool api)
+{
+	json_t *s = json_object_get(o, "longest_bad_stretch");
+	char d[32], w[32];
+
+	if (json_is_object(s))
+		table_cellf(t, "%s at %s", report_fmt_dur(json_object_get(s,
+		    "duration_ms"), d, sizeof(d)), report_fmt_time(json_object_get(s,
+		    "from"), w, sizeof(w)));
+	else
+		table_cell(t, api ? "n/a" : json_is_true(json_object_get(o, "no_data")) ?
+		    "-" : "none");
+}
+
+static void
+numbers_row(struct table *t, const char *label, const json_t *obj, const json_t *o,
+    bool api)
+{
+	json_t *lat = json_object_get(o, "latency");
+	bool none = json_is_true(json_object_get(o, "no_data"));
+	char b[64];
+
+	table_row(t);
+	table_cell(t, label);
+	table_cellf(t, "%.10g%%", json_number_value(json_object_get(obj, "objective")) * 100);
+	table_cellf(t, "%lld/%lld", (long long)json_integer_value(json_object_get(o, "good")),
+	    (long long)json_integer_value(json_object_get(o, "total")));
+	table_cellf(t, "%lld", (long long)json_integer_value(json_object_get(o, "bad")));
+	if (none) {
+		table_cell(t, "no data");
+		table_cell(t, "-");
+		table_cell(t, "-");
+	} else {
+		table_cell(t, report_fmt_pct(json_object_get(o, "availability"), 3, b,
+		    sizeof(b)));
+		table_cellf(t, "%.1f", json_number_value(json_object_get(o, "error_budget")));
+		table_cell(t, report_fmt_pct(json_object_get(o, "budget_remaining"), 1, b,
+		    sizeof(b)));
+	}
+	stretch_cell(t, o, api);
+	table_cell(t, report_fmt_ms(json_object_get(lat, "p50_ms"), b, sizeof(b)));
+	table_cell(t, report_fmt_ms(json_object_get(lat, "p90_ms"), b, sizeof(b)));
+	table_cell(t, report_fmt_ms(json_object_get(lat, "p95_ms"), b, sizeof(b)));
+	table_cell(t, report_fmt_ms(json_object_get(lat, "p99_ms"), b, sizeof(b)));
+}
+
+void
+view_slo_render(const json_t *doc, enum table_style style, struct buf *out)
+{
+	bool api = strcmp(json_string_value(json_object_get(doc, "source")), "api") == 0;
+	struct table *t = table_new(12, text_head, "lrrrrrrlrrrr");
+	json_t *o, *g;
+	size_t i, j;
+
+	json_array_foreach(json_object_get(doc, "slos"), i, o) {
+		json_t *by = json_object_get(o, "by");
+
+		numbers_row(t, json_string_value(json_object_get(o, "name")), o, o, api);
+		json_array_foreach(json_object_get(by, "groups"), j, g) {
+			char label[512];
+
+			snprintf(label, sizeof(label), "  %s %s",
+			    json_string_value(json_object_get(by, "dimension")),
+			    json_string_value(json_object_get(g, "key"))[0] ?
+			    json_string_value(json_object_get(g, "key")) : "(none)");
+			numbers_row(t, label, o, g, api);
+		}
+	}
+	table_render(t, style, out);
+	table_free(t);
+	if (json_is_true(json_object_get(doc, "no_data")))
+		buf_printf(out, "\nNo data in this window: no results matched any SLO.\n");
+	if (!json_is_string(json_object_get(doc, "slo_window")) &&
+	    json_is_true(json_object_get(json_object_get(doc, "window"), "default"))) {
+		buf_printf(out, "\n");
+		json_array_foreach(json_object_get(doc, "slos"), i, o) {
+			char a[32], b[32];
+
+			buf_printf(out, "%s%s: %s .. %s UTC\n", style == TABLE_MARKDOWN ?
+			    "- " : "", json_string_value(json_object_get(o, "name")),
+			    report_fmt_time(json_object_get(o, "from"), a, sizeof(a)),
+			    report_fmt_time(json_object_get(o, "to"), b, sizeof(b)));
+		}
+	}
+}
+
+static const char *const csv_head[] = {
+	"slo", "group_by", "group", "objective", "sli", "from", "to", "good", "total",
+	"bad", "availability", "error_budget", "budget_remaining", "bad_minutes",
+	"longest_bad_from", "longest_bad_to", "longest_bad_minutes", "p50_ms",
+	"p90_ms", "p95_ms", "p99_ms"
+};
+
+static void
+csv_row(struct table *t, const json_t *slo, const char *by, const json_t *o)
+{
+	json_t *s = json_object_get(o, "longest_bad_stretch");
+	json_t *lat = json_object_get(o, "latency");
+	static const char *const num[] = {
+		"good", "total", "bad", "availability", "error_budget",
+		"budget_remaining", "bad_minutes"
+	};
+	static const char *const pk[] = { "p50_ms", "p90_ms", "p95_ms", "p99_ms" };
+	char b[64];
+
+	table_row(t);
+	table_cell(t, json_string_value(json_object_get(slo, "name")));
+	table_cell(t, by ? by : "");
+	table_cell(t, by ? json_string_value(json_object_get(o, "key")) : "");
+	table_cell(t, report_fmt_num(json_object_get(slo, "objective"), b, sizeof(b)));
+	table_cell(t, json_string_value(json_object_get(slo, "sli")));
+	table_cell(t, report_fmt_utc(json_object_get(slo, "from"), b, sizeof(b)));
+	table_cell(t, report_fmt_utc(json_object_get(slo, "to"), b, sizeof(b)));
+	for (size_t i = 0; i < sizeof(num) / sizeof(num[0]); i++)
+		table_cell(t, report_fmt_num(json_object_get(o, num[i]), b, sizeof(b)));
+	table_cell(t, report_fmt_utc(json_object_get(s, "from"), b, sizeof(b)));
+	table_cell(t, report_fmt_utc(json_object_get(s, "to"), b, sizeof(b)));
+	if (json_is_object(s))
+		table_cellf(t, "%lld", (long long)json_integer_value(json_object_get(s,
+		    "duration_ms")) / 60000);
+	else
+		table_cell(t, "");
+	for (size_t i = 0; i < 4; i++)
+		table_cell(t, report_fmt_num(json_object_get(lat, pk[i]), b, sizeof(b)));
+}
+
+struct table *
+view_slo_csv(const json_t *doc)
+{
+	struct table *t = table_new(sizeof(csv_head) / sizeof(csv_head[0]), csv_head,
+	    NULL);
+	json_t *o, *g;
+	size_t i, j;
+
+	json_array_foreach(json_object_get(doc, "slos"), i, o) {
+		json_t *by = json_object_get(o, "by");
+
+		csv_row(t, o, NULL, o);
+		json_array_foreach(json_object_get(by, "groups"), j, g)
+			csv_row(t, o, json_string_value(json_object_get(by, "dimension")), g);
+	}
+	return t;
+}

@@ -1,0 +1,1461 @@
+/* test_report: vantage-report end to end. The test builds a collector DB
+ * from a scripted scenario (known failures at known times, in known layers
+ * and regions: a front-door-only outage, an edge-origin outage absorbed by
+ * failover, a central-origin outage that leaks to the front door for 90 s
+ * across the October/November month boundary, a single-region blip and a
+ * one-minute outage of every layer), runs the real binary for every view
+ * and format, and compares the output byte for byte with
+ * tests/golden/report/ (VANTAGE_GOLDEN_REGEN=1 rewrites them). It also
+ * checks the scenario's facts in the JSON, parses every CSV with an RFC
+ * 4180 reader, validates every JSON against dist/report.schema.json, checks
+ * the exit statuses, and compares the slo numbers with what the real
+ * collector's API serves for the same window. */
+#include "config.h"
+
+#include <check.h>
+#include <errno.h>
+#include <ftw.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "jschema.h"
+#include "spawn.h"
+#include "store.h"
+
+#define RUN_MS		30000	/* one report run, at most */
+#define READY_MS	15000	/* the collector's port file, at most */
+#define STOP_MS		15000
+#define MIN_MS		60000LL
+#define BASE_MS		1793480400000LL	/* 2026-10-31T21:00:00Z */
+#define SPAN_MIN	300		/* the scenario: 21:00 .. 02:00 */
+#define NOW_ARG		"--now=2026-11-01T02:00:00Z"
+#define READ_TOKEN	"rep0rt-t0ken-8d1f6c2a"
+
+/* Shared by every test (built once in main, before the forks). */
+static struct {
+	char	dir[PATH_MAX / 2];
+	char	db[PATH_MAX];		/* the golden scenario */
+	char	conf[PATH_MAX];		/* its SLOs */
+	char	live_db[PATH_MAX];	/* the same story ending at the real now */
+	char	live_conf[PATH_MAX];	/* a collector config on live_db */
+	int64_t	live_base;
+	char	golden[PATH_MAX];	/* tests/golden/report in the source tree */
+	char	schema[PATH_MAX];	/* dist/report.schema.json */
+	bool	regen;
+	bool	python;			/* python3 runs */
+	bool	jsonschema;		/* ... and has jsonschema */
+	int	nruns;
+} T;
+
+static const char *
+report_path(void)
+{
+	const char *p = getenv("VANTAGE_REPORT");
+
+	return p && *p ? p : "report/vantage-report";
+}
+
+static const char *
+collector_path(void)
+{
+	const char *p = getenv("VANTAGE_COLLECTOR");
+
+	return p && *p ? p : "web/vantage-collector";
+}
+
+/* ---- the scenario ---- */
+
+static const struct {
+	const char	*id, *region, *provider;
+	int64_t		 add_ms;	/* network distance to the targets */
+} agents[3] = {
+	{ "us-east-1a", "us-east", "aws", 0 },
+	{ "eu-central-1a", "eu-central", "hetzner", 25 },
+	{ "ap-south-1a", "ap-south", "digitalocean", 80 },
+};
+
+enum { FD = 0, EDGE, CENTRAL };
+
+static const struct {
+	const char	*name, *layer, *provider;
+	int64_t		 base_ms;
+} checks[3] = {
+	{ "micro-front-door", "front_door", "cloudflare", 110 },
+	{ "micro-edge-origin", "edge", "cloudflare-workers", 45 },
+	{ "micro-central-origin", "central", "aws", 140 },
+};
+
+/* in [a, b) minutes after the base? */
+static bool
+within(int64_t off, double a, double b)
+{
+	return off >= (int64_t)(a * MIN_MS) && off < (int64_t)(b * MIN_MS);
+}
+
+/* The story: what one run of check c by agent a at off ms after the base
+ * gives. Every check runs twice a minute from every agent. */
+static void
+judge(int64_t off, int a, int c, int64_t seq, bool *ok, enum errclass *ec,
+    int64_t *ms)
+{
+	*ok = true;
+	*ec = ERRCLASS_NONE;
+	*ms = checks[c].base_ms + agents[a].add_ms + (seq * 7919) % 41;
+	/* 22:30-22:35 the CDN fails, both origins are fine */
+	if (c == FD && within(off, 90, 95)) {
+		*ok = false;
+		*ec = ERRCLASS_HTTP_STATUS;
+	}
+	/* 23:10-23:20 the edge origin is down; the front door fails over to
+	 * the central origin: still 200, 250 ms slower */
+	if (c == EDGE && within(off, 130, 140)) {
+		*ok = false;
+		*ec = ERRCLASS_CONNECT;
+	}
+	if (c == FD && within(off, 130, 140))
+		*ms += 250;
+	/* 23:50-00:10 the central origin is down; the front door fails for
+	 * 90 s (23:50:30-23:52:00) until it fails over, then is 40 ms slower */
+	if (c == CENTRAL && within(off, 170, 190)) {
+		*ok = false;
+		*ec = ERRCLASS_HTTP_STATUS;
+	}
+	if (c == FD && within(off, 170.5, 172)) {
+		*ok = false;
+		*ec = ERRCLASS_TIMEOUT;
+		*ms = 10000;
+	}
+	if (c == FD && within(off, 172, 190))
+		*ms += 40;
+	/* 00:40-00:43 ap-south's own network fails: every check from there */
+	if (a == 2 && within(off, 220, 223)) {
+		*ok = false;
+		*ec = ERRCLASS_CONNECT;
+	}
+	/* 01:20-01:21 DNS fails for everything, everywhere */
+	if (within(off, 260, 261)) {
+		*ok = false;
+		*ec = ERRCLASS_DNS;
+		*ms = 5;
+	}
+}
+
+/* Setup runs before Check does: failures print and exit 99 (a hard error). */
+#define setup_req(c) do {						\
+	if (!(c)) {							\
+		fprintf(stderr, "test_report: setup: line %d: %s\n",	\
+		    __LINE__, #c);					\
+		exit(99);						\
+	}								\
+} while (0)
+#define setup_msg(c, ...) do {						\
+	if (!(c)) {							\
+		fprintf(stderr, "test_report: setup: " __VA_ARGS__);	\
+		fputc('\n', stderr);					\
+		exit(99);						\
+	}								\
+} while (0)
+
+static void
+must_exec(sqlite3 *db, const char *sql)
+{
+	char *msg = NULL;
+
+	setup_msg(sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK, "%s: %s",
+	    sql, msg ? msg : "?");
+}
+
+/* The incidents the collector would have opened, and their notifications
+ * (times in minutes after the base). */
+static void
+add_incidents(const char *path, int64_t base)
+{
+	static const struct {
+		const char *rule, *type, *target, *severity, *title, *context;
+		const char *layer, *check, *slo, *regions;
+		double start, end;	/* end < 0: still open */
+		const char *deliveries;	/* receiver:event:status, ... */
+	} inc[] = {
+		{ "micro-front-door-down", "check_down", "micro-front-door", "page",
+		  "micro-front-door failing in 3 regions",
+		  "front door failing, origins healthy: CDN problem", "front_door",
+		  "micro-front-door", NULL, "[\"ap-south\",\"eu-central\",\"us-east\"]",
+		  91, 96, "ops-slack:trigger:sent pager:trigger:sent "
+		  "ops-slack:resolve:sent pager:resolve:sent" },
+		{ "micro-front-door-burn", "burn_rate", "", "page",
+		  "micro-front-door-availability is burning its error budget",
+		  "front door failing, origins healthy: CDN problem", "front_door",
+		  NULL, "micro-front-door-availability", NULL, 93, 100,
+		  "pager:trigger:sent pager:resolve:failed" },
+		{ "micro-origin-down", "check_down", "micro-edge-origin", "ticket",
+		  "micro-edge-origin failing in 3 regions",
+		  "edge origin failing, front door healthy: failover is working", "edge",
+		  "micro-edge-origin", NULL, "[\"ap-south\",\"eu-central\",\"us-east\"]",
+		  131, 141, "ops-slack:trigger:sent ops-slack:resolve:sent" },
+		{ "micro-origin-down", "check_down", "micro-central-origin", "ticket",
+		  "micro-central-origin failing in 3 regions",
+		  "central origin failing, front door failing too: failover is not "
+		  "covering it", "central", "micro-central-origin", NULL,
+		  "[\"ap-south\",\"eu-central\",\"us-east\"]", 171, 191,
+		  "ops-slack:trigger:sent ops-slack:resolve:sent" },
+		{ "micro-front-door-down", "check_down", "micro-front-door", "page",
+		  "micro-front-door failing in 3 regions",
+		  "front door failing, central origin failing too: failover is not "
+		  "covering it", "front_door", "micro-front-door", NULL,
+		  "[\"ap-south\",\"eu-central\",\"us-east\"]", 171.5, 172 + 40 / 60.0,
+		  "ops-slack:trigger:sent pager:trigger:sent ops-slack:resolve:sent "
+		  "pager:resolve:sent" },
+		{ "micro-front-door-down", "check_down", "micro-front-door", "page",
+		  "micro-front-door failing in 3 regions",
+		  "front door failing, both origins failing too: an origin outage is "
+		  "reaching users", "front_door", "micro-front-door", NULL,
+		  "[\"ap-south\",\"eu-central\",\"us-east\"]", 260 + 40 / 60.0, 261.5,
+		  "ops-slack:trigger:sent pager:trigger:sent ops-slack:resolve:sent "
+		  "pager:resolve:pending" },
+		{ "micro-cert-expiry", "cert_expiry", "micro-front-door", "ticket",
+		  "micro-front-door: certificate expires in 13 days", NULL, "front_door",
+		  "micro-front-door", NULL, "[\"us-east\"]", 240, -1,
+		  "ops-slack:trigger:sent" },
+	};
+	sqlite3 *db;
+	sqlite3_stmt *ins, *del;
+
+	setup_req((sqlite3_open(path, &db)) == SQLITE_OK);
+	must_exec(db, "BEGIN");
+	setup_req((sqlite3_prepare_v2(db, "INSERT INTO incidents (id, rule, "
+	    "rule_type, target, severity, status, title, summary, context, service, "
+	    "layer, check_name, slo, regions, started_at, updated_at, resolved_at) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8, 'micro', ?9, ?10, ?11, ?12, "
+	    "?13, ?13, ?14)", -1, &ins, NULL)) == SQLITE_OK);
+	setup_req((sqlite3_prepare_v2(db, "INSERT INTO deliveries (incident_id, "
+	    "receiver, event, seq, status, attempts, next_attempt_at, last_status, "
+	    "created_at, sent_at, payload) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+	    "?7, ?9, '{}')", -1, &del, NULL)) == SQLITE_OK);
+	for (size_t i = 0; i < sizeof(inc) / sizeof(inc[0]); i++) {
+		int64_t start = base + (int64_t)(inc[i].start * MIN_MS);
+		int64_t end = base + (int64_t)(inc[i].end * MIN_MS);
+		char d[256], *p;
+
+		sqlite3_bind_int64(ins, 1, (int64_t)i + 1);
+		sqlite3_bind_text(ins, 2, inc[i].rule, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, 3, inc[i].type, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, 4, inc[i].target, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, 5, inc[i].severity, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, 6, inc[i].end < 0 ? "open" : "resolved", -1,
+		    SQLITE_STATIC);
+		sqlite3_bind_text(ins, 7, inc[i].title, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, 8, inc[i].context, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, 9, inc[i].layer, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, 10, inc[i].check, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, 11, inc[i].slo, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, 12, inc[i].regions, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(ins, 13, start);
+		if (inc[i].end >= 0)
+			sqlite3_bind_int64(ins, 14, end);
+		else
+			sqlite3_bind_null(ins, 14);
+		setup_req((sqlite3_step(ins)) == SQLITE_DONE);
+		sqlite3_reset(ins);
+		sqlite3_clear_bindings(ins);
+		snprintf(d, sizeof(d), "%s", inc[i].deliveries);
+		for (p = d; *p; p += strspn(p, " ")) {
+			char *rcv = p, *ev, *st;
+			bool resolve;
+			int64_t at;
+
+			p += strcspn(p, " ");
+			if (*p)
+				*p++ = '\0';
+			ev = strchr(rcv, ':');
+			setup_req(ev != NULL);
+			st = strchr(ev + 1, ':');
+			setup_req(st != NULL);
+			*ev++ = '\0';
+			*st++ = '\0';
+			resolve = strcmp(ev, "resolve") == 0;
+			at = (resolve ? end : start) + 1500;
+			sqlite3_bind_int64(del, 1, (int64_t)i + 1);
+			sqlite3_bind_text(del, 2, rcv, -1, SQLITE_TRANSIENT);
+			sqlite3_bind_text(del, 3, ev, -1, SQLITE_TRANSIENT);
+			sqlite3_bind_int(del, 4, resolve ? 2 : 1);	/* the nth transition */
+			sqlite3_bind_text(del, 5, st, -1, SQLITE_TRANSIENT);
+			sqlite3_bind_int(del, 6, strcmp(st, "failed") == 0 ? 8 :
+			    strcmp(st, "pending") == 0 ? 0 : 1);
+			sqlite3_bind_int64(del, 7, at);
+			if (strcmp(st, "failed") == 0)
+				sqlite3_bind_int(del, 8, 500);
+			else if (strcmp(st, "sent") == 0)
+				sqlite3_bind_int(del, 8, 200);
+			if (strcmp(st, "sent") == 0)
+				sqlite3_bind_int64(del, 9, at + 300);
+			setup_req((sqlite3_step(del)) == SQLITE_DONE);
+			sqlite3_reset(del);
+			sqlite3_clear_bindings(del);
+		}
+	}
+	sqlite3_finalize(ins);
+	sqlite3_finalize(del);
+	must_exec(db, "COMMIT");
+	sqlite3_close(db);
+}
+
+/* Build a collector DB at path holding the story, starting at base. */
+static void
+build_scenario(const char *path, int64_t base)
+{
+	size_t per_agent = SPAN_MIN * 2 * 3;
+	struct ingest_row *rows = calloc(per_agent, sizeof(*rows));
+	char **bodies = calloc(per_agent, sizeof(*bodies));
+	char err[512];
+	struct store *st = store_open(path, 1, err, sizeof(err));
+
+	setup_msg(st != NULL, "store_open %s: %s", path, err);
+	setup_req(rows != NULL && bodies != NULL);
+	for (int a = 0; a < 3; a++) {
+		struct agent_report rep = { agents[a].id, agents[a].region,
+			agents[a].provider, "0.1.0", 0, 0 };
+		size_t n = 0;
+
+		for (int m = 0; m < SPAN_MIN; m++) {
+			for (int half = 0; half < 2; half++) {
+				for (int c = 0; c < 3; c++) {
+					struct ingest_row *r = &rows[n];
+					int64_t off = m * MIN_MS + half * 30000 + a * 10000 +
+					    c * 2000, ms;
+					bool ok;
+					enum errclass ec;
+
+					memset(r, 0, sizeof(*r));
+					r->seq = (int64_t)n + 1;
+					r->ts = base + off;
+					judge(off, a, c, r->seq, &ok, &ec, &ms);
+					r->check = checks[c].name;
+					r->kind = "http";
+					r->service = "micro";
+					r->layer = checks[c].layer;
+					r->provider = checks[c].provider;
+					r->ok = ok;
+					r->error_class = ec;
+					r->total_us = ms * 1000;
+					r->processing_us = r->total_us / 2;
+					setup_req(asprintf(&bodies[n], "{\"check\":\"%s\","
+					    "\"agent\":\"%s\",\"seq\":%lld,\"ts\":%lld,"
+					    "\"ok\":%s,\"total_us\":%lld}", r->check,
+					    agents[a].id, (long long)r->seq, (long long)r->ts,
+					    ok ? "true" : "false", (long long)r->total_us) > 0);
+					r->body = bodies[n];
+					r->body_len = strlen(bodies[n]);
+					n++;
+				}
+			}
+		}
+		for (size_t off = 0; off < n; off += 600) {
+			size_t k = n - off < 600 ? n - off : 600;
+
+			setup_msg(store_ingest(st, &rep, rows + off, k, 5000, err,
+			    sizeof(err)) == 0, "store_ingest: %s", err);
+		}
+		for (size_t i = 0; i < n; i++)
+			free(bodies[i]);
+	}
+	store_close(st);
+	free(rows);
+	free(bodies);
+	add_incidents(path, base);
+}
+
+static const char slos_json[] =
+    "  \"slos\": [\n"
+    "    {\"name\": \"micro-front-door-availability\", \"objective\": 99.5,\n"
+    "     \"selector\": {\"service\": \"micro\", \"layer\": \"front_door\"}},\n"
+    "    {\"name\": \"micro-front-door-latency\", \"objective\": 95, \"sli\": "
+    "\"latency\",\n"
+    "     \"threshold\": \"300ms\", \"selector\": {\"service\": \"micro\", "
+    "\"layer\": \"front_door\"}},\n"
+    "    {\"name\": \"micro-edge-origin-availability\", \"objective\": 99.5,\n"
+    "     \"selector\": {\"service\": \"micro\", \"layer\": \"edge\"}},\n"
+    "    {\"name\": \"micro-central-origin-availability\", \"objective\": 99.5,\n"
+    "     \"selector\": {\"service\": \"micro\", \"layer\": \"central\"}}\n"
+    "  ]\n";
+
+/* ---- running the report ---- */
+
+struct run {
+	int	 code;
+	char	*out, *err;
+	size_t	 outlen;
+};
+
+static void
+run_free(struct run *r)
+{
+	free(r->out);
+	free(r->err);
+	memset(r, 0, sizeof(*r));
+}
+
+/* Run vantage-report with the NULL-terminated arguments. */
+static struct run
+run_report(const char *first, ...)
+{
+	char *argv[32], tag[32];
+	struct spawn p;
+	struct run r;
+	const char *a;
+	va_list ap;
+	int n = 0;
+
+	memset(&r, 0, sizeof(r));
+	argv[n++] = (char *)(uintptr_t)report_path();
+	va_start(ap, first);
+	for (a = first; a != NULL && n < 31; a = va_arg(ap, const char *))
+		argv[n++] = (char *)(uintptr_t)a;
+	va_end(ap);
+	argv[n] = NULL;
+	snprintf(tag, sizeof(tag), "report-%d-%d", (int)getpid(), ++T.nruns);
+	ck_assert_msg(spawn_start(&p, T.dir, tag, argv) == 0, "cannot start %s", argv[0]);
+	if (spawn_wait(&p, RUN_MS) < 0) {
+		spawn_dump(&p, "vantage-report hung");
+		ck_abort_msg("vantage-report did not finish within %d ms", RUN_MS);
+	}
+	r.code = spawn_exit_code(&p);
+	r.out = spawn_read_file(p.out_path, &r.outlen);
+	r.err = spawn_read_file(p.err_path, NULL);
+	ck_assert(r.out != NULL && r.err != NULL);
+	if (strstr(r.err, "Sanitizer") || strstr(r.err, "runtime error:")) {
+		spawn_dump(&p, "sanitizer report");
+		ck_abort_msg("vantage-report: sanitizer report on stderr");
+	}
+	unlink(p.out_path);
+	unlink(p.err_path);
+	return r;
+}
+
+/* ---- golden files ---- */
+
+static const struct golden {
+	const char	*name;		/* tests/golden/report/<name> */
+	const char	*args[8];
+} goldens[] = {
+	{ "slo.txt", { "slo" } },
+	{ "slo.md", { "slo", "--format", "markdown" } },
+	{ "slo.json", { "slo", "--format", "json" } },
+	{ "slo.csv", { "slo", "--format", "csv" } },
+	{ "incidents.txt", { "incidents" } },
+	{ "incidents.md", { "incidents", "--format", "markdown" } },
+	{ "incidents.json", { "incidents", "--format", "json" } },
+	{ "incidents.csv", { "incidents", "--format", "csv" } },
+	{ "failover.txt", { "failover" } },
+	{ "failover.md", { "failover", "--format", "markdown" } },
+	{ "failover.json", { "failover", "--format", "json" } },
+	{ "failover.csv", { "failover", "--format", "csv" } },
+	{ "attribution.txt", { "attribution" } },
+	{ "attribution.md", { "attribution", "--format", "markdown" } },
+	{ "attribution.json", { "attribution", "--format", "json" } },
+	{ "attribution.csv", { "attribution", "--format", "csv" } },
+	{ "checks.txt", { "checks" } },
+	{ "checks.md", { "checks", "--format", "markdown" } },
+	{ "checks.json", { "checks", "--format", "json" } },
+	{ "checks.csv", { "checks", "--format", "csv" } },
+	{ "slo-by-region.txt", { "slo", "--by", "region" } },
+	{ "slo-by-region.json", { "slo", "--by", "region", "--format", "json" } },
+	{ "slo-by-check.csv", { "slo", "--by", "check", "--format", "csv" } },
+	{ "slo-month-2026-10.txt", { "slo", "--month", "2026-10" } },
+	{ "slo-month-2026-11.txt", { "slo", "--month", "2026-11" } },
+	{ "slo-month-2026-11.json", { "slo", "--month", "2026-11", "--format", "json" } },
+	{ "incidents-month-2026-10.txt", { "incidents", "--month", "2026-10" } },
+	{ "incidents-month-2026-11.txt", { "incidents", "--month", "2026-11" } },
+	{ "failover-month-2026-11.txt", { "failover", "--month", "2026-11" } },
+	{ "attribution-month-2026-10.csv", { "attribution", "--month", "2026-10",
+	    "--format", "csv" } },
+	{ "slo-window-1h.txt", { "slo", "--window", "1h", "--slo",
+	    "micro-front-door-availability" } },
+	{ "slo-no-data.txt", { "slo", "--from", "2026-09-01", "--to", "2026-09-02" } },
+	{ "slo-no-data.json", { "slo", "--from", "2026-09-01", "--to", "2026-09-02",
+	    "--format", "json" } },
+	{ "failover-no-data.txt", { "failover", "--from", "2026-09-01T00:00:00Z",
+	    "--to", "2026-09-02T00:00:00Z" } },
+	{ "checks-no-data.csv", { "checks", "--from", "2026-09-01", "--to",
+	    "2026-09-02", "--format", "csv" } },
+};
+#define NGOLDEN (sizeof(goldens) / sizeof(goldens[0]))
+
+/* Run one golden case on the scenario DB. */
+static struct run
+run_golden(const struct golden *g)
+{
+	const char *a[8] = { NULL };
+
+	for (int i = 0; i < 8; i++)
+		a[i] = g->args[i];
+	return run_report("--db", T.db, "-c", T.conf, NOW_ARG, a[0], a[1], a[2], a[3],
+	    a[4], a[5], a[6], a[7], (char *)NULL);
+}
+
+/* The first line where a and b differ, for the failure message. */
+static void
+first_diff(const char *a, const char *b, char *out, size_t outlen)
+{
+	int line = 1;
+	const char *la = a, *lb = b;
+
+	while (*a && *a == *b) {
+		if (*a == '\n') {
+			line++;
+			la = a + 1;
+			lb = b + 1;
+		}
+		a++;
+		b++;
+	}
+	snprintf(out, outlen, "line %d:\n  want: %.*s\n  got:  %.*s", line,
+	    (int)strcspn(lb, "\n"), lb, (int)strcspn(la, "\n"), la);
+}
+
+START_TEST(test_golden)
+{
+	const struct golden *g = &goldens[_i];
+	struct run r = run_golden(g);
+	char path[PATH_MAX + 64], diff[2048];
+	char *want;
+
+	ck_assert_msg(r.code == 0, "%s: exit %d: %s", g->name, r.code, r.err);
+	snprintf(path, sizeof(path), "%s/%s", T.golden, g->name);
+	if (T.regen) {
+		ck_assert_msg(spawn_write_file(path, r.out) == 0, "cannot write %s", path);
+		fprintf(stderr, "wrote %s\n", path);
+	}
+	want = spawn_read_file(path, NULL);
+	ck_assert_msg(want != NULL, "cannot read %s (VANTAGE_GOLDEN_REGEN=1 writes it)",
+	    path);
+	if (strcmp(want, r.out) != 0) {
+		first_diff(r.out, want, diff, sizeof(diff));
+		ck_abort_msg("%s differs from the golden file at %s", g->name, diff);
+	}
+	free(want);
+	run_free(&r);
+}
+END_TEST
+
+/* ---- the scenario's facts, independent of the golden files ---- */
+
+static json_t *
+run_json(const char *view, const char *a1, const char *a2)
+{
+	struct run r = run_report("--db", T.db, "-c", T.conf, NOW_ARG, "--format",
+	    "json", view, a1, a2, (char *)NULL);
+	json_error_t e;
+	json_t *doc;
+
+	ck_assert_msg(r.code == 0, "%s: exit %d: %s", view, r.code, r.err);
+	doc = json_loads(r.out, 0, &e);
+	ck_assert_msg(doc != NULL, "%s: not JSON: %s", view, e.text);
+	run_free(&r);
+	return doc;
+}
+
+static json_t *
+find_by(json_t *arr, const char *key, const char *value)
+{
+	size_t i;
+	json_t *o;
+
+	json_array_foreach(arr, i, o)
+		if (json_is_string(json_object_get(o, key)) &&
+		    strcmp(json_string_value(json_object_get(o, key)), value) == 0)
+			return o;
+	return NULL;
+}
+
+#define IV(o, k)	json_integer_value(json_object_get((o), (k)))
+#define NV(o, k)	json_number_value(json_object_get((o), (k)))
+
+START_TEST(test_slo_facts)
+{
+	json_t *doc = run_json("slo", NULL, NULL), *slos = json_object_get(doc, "slos");
+	json_t *fd = find_by(slos, "name", "micro-front-door-availability");
+	json_t *lat = find_by(slos, "name", "micro-front-door-latency");
+	json_t *edge = find_by(slos, "name", "micro-edge-origin-availability");
+	json_t *central = find_by(slos, "name", "micro-central-origin-availability");
+	json_t *st;
+
+	ck_assert(fd && lat && edge && central);
+	/* 300 minutes x 2 runs x 3 regions */
+	ck_assert_int_eq(IV(fd, "total"), 1800);
+	/* 30 (CDN) + 9 (central leak) + 6 (ap-south) + 6 (DNS) */
+	ck_assert_int_eq(IV(fd, "bad"), 51);
+	ck_assert(fabs(NV(fd, "error_budget") - 9.0) < 1e-9);
+	ck_assert(fabs(NV(fd, "budget_remaining") - (1 - 51 / 9.0)) < 1e-9);
+	ck_assert(fabs(NV(fd, "availability") - 1749 / 1800.0) < 1e-9);
+	st = json_object_get(fd, "longest_bad_stretch");
+	ck_assert_int_eq(IV(st, "from"), BASE_MS + 90 * MIN_MS);	/* 22:30 */
+	ck_assert_int_eq(IV(st, "duration_ms"), 5 * MIN_MS);
+	ck_assert_int_eq(IV(fd, "bad_minutes"), 5 + 2 + 3 + 1);
+	/* latency: the 51 failures and the 60 slow runs while the edge was down */
+	ck_assert_int_eq(IV(lat, "bad"), 51 + 60);
+	st = json_object_get(lat, "longest_bad_stretch");
+	ck_assert_int_eq(IV(st, "from"), BASE_MS + 130 * MIN_MS);	/* 23:10 */
+	ck_assert_int_eq(IV(st, "duration_ms"), 10 * MIN_MS);
+	ck_assert_int_eq(IV(edge, "bad"), 60 + 6 + 6);
+	ck_assert_int_eq(IV(central, "bad"), 120 + 6 + 6);
+	/* passed front-door runs: 110 ms + 0..80 ms away + 0..40 ms jitter,
+	 * some 40 or 250 ms slower */
+	ck_assert(NV(json_object_get(fd, "latency"), "p50_ms") > 110 &&
+	    NV(json_object_get(fd, "latency"), "p50_ms") < 230);
+	ck_assert(NV(json_object_get(fd, "latency"), "p99_ms") > 360);
+	json_decref(doc);
+}
+END_TEST
+
+START_TEST(test_month_boundary)
+{
+	json_t *oct = run_json("slo", "--month", "2026-10");
+	json_t *nov = run_json("slo", "--month", "2026-11");
+	json_t *all = run_json("slo", NULL, NULL);
+	size_t i;
+	json_t *o;
+
+	/* every run falls in exactly one month */
+	json_array_foreach(json_object_get(all, "slos"), i, o) {
+		json_t *a = json_array_get(json_object_get(oct, "slos"), i);
+		json_t *b = json_array_get(json_object_get(nov, "slos"), i);
+
+		ck_assert_int_eq(IV(a, "total") + IV(b, "total"), IV(o, "total"));
+		ck_assert_int_eq(IV(a, "good") + IV(b, "good"), IV(o, "good"));
+	}
+	/* the central outage: 23:50-00:00 in October, 00:00-00:10 in November */
+	o = find_by(json_object_get(oct, "slos"), "name",
+	    "micro-central-origin-availability");
+	ck_assert_int_eq(IV(o, "bad"), 60);
+	ck_assert_int_eq(IV(o, "total"), 180 * 6);
+	ck_assert_int_eq(IV(json_object_get(oct, "window"), "from"), 1790812800000LL);
+	ck_assert_int_eq(IV(json_object_get(oct, "window"), "to"), 1793491200000LL);
+	ck_assert_int_eq(IV(json_object_get(nov, "window"), "from"), 1793491200000LL);
+	json_decref(oct);
+	json_decref(nov);
+	json_decref(all);
+}
+END_TEST
+
+/* retention.minute removed the minutes before 23:00: the SLO numbers still
+ * come whole from the hour rollups, the longest bad stretch only from the
+ * minutes left, and the report says so. */
+START_TEST(test_minutes_pruned)
+{
+	char path[PATH_MAX + 32], *sql;
+	sqlite3 *db;
+	struct run r;
+	json_t *doc, *fd, *st;
+	size_t len;
+	char *bytes = spawn_read_file(T.db, &len);
+	FILE *fp;
+
+	ck_assert(bytes != NULL);
+	snprintf(path, sizeof(path), "%s/pruned-%d.db", T.dir, (int)getpid());
+	fp = fopen(path, "wb");
+	ck_assert(fp != NULL && fwrite(bytes, 1, len, fp) == len && fclose(fp) == 0);
+	free(bytes);
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	ck_assert(asprintf(&sql, "DELETE FROM rollup_1m WHERE bucket < %lld",
+	    (long long)(BASE_MS + 120 * MIN_MS)) > 0);
+	ck_assert_int_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	free(sql);
+	sqlite3_close(db);
+	r = run_report("slo", "--db", path, "-c", T.conf, NOW_ARG, "--format", "json",
+	    (char *)NULL);
+	ck_assert_msg(r.code == 0, "exit %d: %s", r.code, r.err);
+	doc = json_loads(r.out, 0, NULL);
+	ck_assert(doc != NULL);
+	fd = find_by(json_object_get(doc, "slos"), "name", "micro-front-door-availability");
+	ck_assert_int_eq(IV(fd, "total"), 1800);
+	ck_assert_int_eq(IV(fd, "bad"), 51);
+	st = json_object_get(fd, "longest_bad_stretch");
+	ck_assert_int_eq(IV(st, "from"), BASE_MS + 220 * MIN_MS);	/* 00:40, 3m */
+	ck_assert_int_eq(IV(st, "duration_ms"), 3 * MIN_MS);
+	ck_assert_int_eq(IV(fd, "bad_minutes"), 2 + 3 + 1);
+	ck_assert_msg(strstr(json_string_value(json_array_get(json_object_get(doc,
+	    "notes"), 0)), "minute rollups start at 2026-10-31T23:00:00Z") != NULL,
+	    "no note about the pruned minutes: %s", r.out);
+	json_decref(doc);
+	run_free(&r);
+}
+END_TEST
+
+/* A DB the collector of this version has not migrated yet: a read-only
+ * reader cannot migrate it, so it is refused with a clear message. */
+START_TEST(test_old_schema)
+{
+	char path[PATH_MAX + 32];
+	size_t len;
+	char *bytes = spawn_read_file(T.db, &len);
+	sqlite3 *db;
+	struct run r;
+	FILE *fp;
+
+	ck_assert(bytes != NULL);
+	snprintf(path, sizeof(path), "%s/old-%d.db", T.dir, (int)getpid());
+	fp = fopen(path, "wb");
+	ck_assert(fp != NULL && fwrite(bytes, 1, len, fp) == len && fclose(fp) == 0);
+	free(bytes);
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db, "PRAGMA user_version = 1", NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(db);
+	r = run_report("checks", "--db", path, (char *)NULL);
+	ck_assert_msg(r.code == 2 && strstr(r.err, "schema version 1") &&
+	    strstr(r.err, "start the collector"), "exit %d: %s", r.code, r.err);
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(test_failover_facts)
+{
+	json_t *doc = run_json("failover", NULL, NULL);
+	json_t *eps = json_object_get(doc, "episodes"), *e, *fd;
+
+	/* edge 23:10-23:20, central 23:50-00:10, and both 01:20-01:21; the
+	 * ap-south blip is one region, not an origin outage */
+	ck_assert_int_eq(json_array_size(eps), 4);
+	e = json_array_get(eps, 0);
+	fd = json_object_get(e, "front_door");
+	ck_assert_str_eq(json_string_value(json_object_get(e, "origin")), "edge");
+	ck_assert_int_eq(IV(e, "from"), BASE_MS + 130 * MIN_MS);
+	ck_assert_int_eq(IV(e, "duration_ms"), 10 * MIN_MS);
+	ck_assert(json_is_false(json_object_get(e, "impact")));
+	ck_assert(json_is_null(json_object_get(e, "time_to_recovery_ms")));
+	ck_assert_str_eq(json_string_value(json_object_get(fd, "kept_answering")), "yes");
+	ck_assert_int_eq(IV(fd, "bad"), 0);
+	/* the failover costs about 250 ms */
+	ck_assert(fabs(NV(fd, "added_p50_ms") - 250) < 25);
+	e = json_array_get(eps, 1);
+	fd = json_object_get(e, "front_door");
+	ck_assert_str_eq(json_string_value(json_object_get(e, "origin")), "central");
+	ck_assert_int_eq(IV(e, "from"), BASE_MS + 170 * MIN_MS);
+	ck_assert_int_eq(IV(e, "duration_ms"), 20 * MIN_MS);
+	ck_assert(json_is_true(json_object_get(e, "impact")));
+	/* first origin failure 23:50, front door healthy again from 23:52 */
+	ck_assert_int_eq(IV(e, "time_to_recovery_ms"), 2 * MIN_MS);
+	ck_assert_str_eq(json_string_value(json_object_get(fd, "kept_answering")),
+	    "partly");
+	ck_assert_int_eq(IV(fd, "bad"), 9);
+	ck_assert_int_eq(IV(fd, "total"), 120);
+	e = json_array_get(eps, 2);
+	ck_assert_int_eq(IV(e, "from"), BASE_MS + 260 * MIN_MS);
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(e,
+	    "front_door"), "kept_answering")), "no");
+	json_decref(doc);
+}
+END_TEST
+
+START_TEST(test_attribution_facts)
+{
+	json_t *doc = run_json("attribution", NULL, NULL);
+	json_t *svc = json_array_get(json_object_get(doc, "services"), 0);
+	json_t *causes = json_object_get(svc, "causes");
+	static const struct {
+		const char *cause;
+		int64_t minutes, bad;
+	} want[] = {
+		{ "front_door", 5, 30 }, { "edge", 0, 0 }, { "central", 2, 9 },
+		{ "all", 1, 6 }, { "region", 3, 6 },
+	};
+	double share = 0;
+
+	ck_assert_str_eq(json_string_value(json_object_get(svc, "service")), "micro");
+	ck_assert_int_eq(IV(svc, "bad"), 51);
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		json_t *c = find_by(causes, "cause", want[i].cause);
+
+		ck_assert_msg(c != NULL, "cause %s missing", want[i].cause);
+		ck_assert_msg(IV(c, "minutes") == want[i].minutes && IV(c, "bad") ==
+		    want[i].bad, "cause %s: %lld minutes, %lld bad; want %lld, %lld",
+		    want[i].cause, (long long)IV(c, "minutes"), (long long)IV(c, "bad"),
+		    (long long)want[i].minutes, (long long)want[i].bad);
+		/* budget of 99.5 % over 1800 runs: 9 */
+		ck_assert(fabs(NV(c, "budget_share") - want[i].bad / 9.0) < 1e-9);
+		share += NV(c, "budget_share");
+	}
+	ck_assert(fabs(share - 51 / 9.0) < 1e-9);
+	json_decref(doc);
+}
+END_TEST
+
+START_TEST(test_incident_facts)
+{
+	json_t *doc = run_json("incidents", NULL, NULL);
+	json_t *list = json_object_get(doc, "incidents"), *o;
+
+	ck_assert_int_eq(json_array_size(list), 7);
+	o = find_by(list, "id", "inc-1");	/* the CDN outage */
+	ck_assert_str_eq(json_string_value(json_object_get(o, "first_failing_layer")),
+	    "front_door");
+	ck_assert_int_eq(IV(o, "first_failure_at"), BASE_MS + 90 * MIN_MS);
+	ck_assert_int_eq(IV(o, "notifications_sent"), 4);
+	o = find_by(list, "id", "inc-2");	/* the burn-rate page: checks from rollups */
+	ck_assert_str_eq(json_string_value(json_array_get(json_object_get(o, "checks"),
+	    0)), "micro-front-door");
+	ck_assert_int_eq(json_array_size(json_object_get(o, "regions")), 3);
+	ck_assert_int_eq(IV(o, "notifications_sent"), 1);
+	o = find_by(list, "id", "inc-4");	/* central: its origin failed first */
+	ck_assert_str_eq(json_string_value(json_object_get(o, "first_failing_layer")),
+	    "central");
+	o = find_by(list, "id", "inc-5");	/* the front door, caused by central */
+	ck_assert_str_eq(json_string_value(json_object_get(o, "first_failing_layer")),
+	    "central");
+	ck_assert_int_eq(IV(o, "first_failure_at"), BASE_MS + 170 * MIN_MS);
+	o = find_by(list, "id", "inc-6");	/* DNS: everything at once */
+	ck_assert_str_eq(json_string_value(json_object_get(o, "first_failing_layer")),
+	    "all");
+	o = find_by(list, "id", "inc-7");	/* still open: up to --now */
+	ck_assert(json_is_null(json_object_get(o, "resolved_at")));
+	ck_assert_int_eq(IV(o, "duration_ms"), 60 * MIN_MS);
+	ck_assert(json_is_null(json_object_get(o, "first_failing_layer")));
+	json_decref(doc);
+}
+END_TEST
+
+/* ---- CSV: RFC 4180 ---- */
+
+/* Parse text as RFC 4180 CSV: records end with CRLF, fields with a comma,
+ * quoted fields may hold commas, CR, LF and doubled quotes. Returns the
+ * number of records and every record's field count in nf (at most max), or
+ * -1 with a message. */
+static long
+csv_parse(const char *s, int *nf, long max, char *err, size_t errlen)
+{
+	long rec = 0;
+	int fields = 1;
+
+	if (*s == '\0') {
+		snprintf(err, errlen, "empty");
+		return -1;
+	}
+	while (*s) {
+		if (*s == '"') {
+			s++;
+			for (;;) {
+				if (*s == '\0') {
+					snprintf(err, errlen, "record %ld: unterminated quote",
+					    rec + 1);
+					return -1;
+				}
+				if (*s == '"' && s[1] == '"')
+					s += 2;
+				else if (*s == '"') {
+					s++;
+					break;
+				} else
+					s++;
+			}
+			if (*s != ',' && *s != '\r') {
+				snprintf(err, errlen, "record %ld: text after a closing quote",
+				    rec + 1);
+				return -1;
+			}
+		} else {
+			while (*s && *s != ',' && *s != '\r' && *s != '\n' && *s != '"')
+				s++;
+			if (*s == '"' || *s == '\n') {
+				snprintf(err, errlen, "record %ld: %s in an unquoted field",
+				    rec + 1, *s == '"' ? "quote" : "bare LF");
+				return -1;
+			}
+		}
+		if (*s == ',') {
+			fields++;
+			s++;
+			continue;
+		}
+		if (s[0] != '\r' || s[1] != '\n') {
+			snprintf(err, errlen, "record %ld: does not end with CRLF", rec + 1);
+			return -1;
+		}
+		s += 2;
+		if (rec < max)
+			nf[rec] = fields;
+		rec++;
+		fields = 1;
+	}
+	return rec;
+}
+
+static void
+check_csv(const char *name, const char *text, int *nchk)
+{
+	int nf[4096];
+	char err[256];
+	long n = csv_parse(text, nf, 4096, err, sizeof(err));
+
+	ck_assert_msg(n >= 1, "%s: not RFC 4180 CSV: %s", name, err);
+	for (long i = 1; i < n && i < 4096; i++)
+		ck_assert_msg(nf[i] == nf[0], "%s: record %ld has %d fields, the header %d",
+		    name, i + 1, nf[i], nf[0]);
+	(*nchk)++;
+}
+
+/* Python's csv module, strict, on the file at path: same field count in
+ * every row. Only when python3 runs here. */
+static void
+check_csv_python(const char *path, int *nchk)
+{
+	char cmd[PATH_MAX * 2];
+	int rc;
+
+	if (!T.python)
+		return;
+	snprintf(cmd, sizeof(cmd), "python3 -c 'import csv,sys\n"
+	    "rows = list(csv.reader(open(sys.argv[1], newline=\"\"), strict=True))\n"
+	    "assert rows and all(len(r) == len(rows[0]) for r in rows), rows' '%s'", path);
+	rc = system(cmd);
+	ck_assert_msg(rc == 0, "python3 csv rejects %s", path);
+	(*nchk)++;
+}
+
+START_TEST(test_csv_parses)
+{
+	int nchk = 0, py = 0;
+
+	for (size_t i = 0; i < NGOLDEN; i++) {
+		struct run r;
+		char path[PATH_MAX + 64];
+
+		if (strstr(goldens[i].name, ".csv") == NULL)
+			continue;
+		r = run_golden(&goldens[i]);
+		ck_assert_int_eq(r.code, 0);
+		check_csv(goldens[i].name, r.out, &nchk);
+		snprintf(path, sizeof(path), "%s/%s", T.dir, goldens[i].name);
+		ck_assert(spawn_write_file(path, r.out) == 0);
+		check_csv_python(path, &py);
+		run_free(&r);
+	}
+	ck_assert_int_ge(nchk, 5);
+	fprintf(stderr, "test_report: %d CSV outputs parsed (RFC 4180 reader), %d by "
+	    "python3's csv module%s\n", nchk, py, T.python ? "" : " (no python3)");
+}
+END_TEST
+
+/* A quoted field round trip: names with commas and quotes. */
+START_TEST(test_csv_quoting)
+{
+	struct run r = run_report("--db", T.db, "-c", T.conf, NOW_ARG, "incidents",
+	    "--format", "csv", (char *)NULL);
+	int nchk = 0;
+
+	ck_assert_int_eq(r.code, 0);
+	check_csv("incidents.csv", r.out, &nchk);
+	/* "micro-front-door failing in 3 regions" has no comma; the
+	 * notifications field always does and must be quoted */
+	ck_assert_msg(strstr(r.out, ",\"ops-slack: trigger, resolve\"\r\n") != NULL,
+	    "the notifications field is not quoted: %s", r.out);
+	run_free(&r);
+}
+END_TEST
+
+/* ---- JSON schema ---- */
+
+static json_t *
+load_schema(void)
+{
+	json_error_t e;
+	json_t *s = json_load_file(T.schema, 0, &e);
+
+	ck_assert_msg(s != NULL, "%s: %s (line %d)", T.schema, e.text, e.line);
+	return s;
+}
+
+START_TEST(test_json_schema)
+{
+	json_t *schema = load_schema();
+	int nchk = 0, py = 0;
+
+	for (size_t i = 0; i < NGOLDEN; i++) {
+		struct run r;
+		json_t *doc;
+		json_error_t e;
+		char err[1024], path[PATH_MAX + 64];
+
+		if (strstr(goldens[i].name, ".json") == NULL)
+			continue;
+		r = run_golden(&goldens[i]);
+		ck_assert_int_eq(r.code, 0);
+		doc = json_loads(r.out, 0, &e);
+		ck_assert_msg(doc != NULL, "%s: not JSON: %s", goldens[i].name, e.text);
+		ck_assert_msg(jschema_validate(schema, doc, err, sizeof(err)) == 0,
+		    "%s does not match %s: %s", goldens[i].name, T.schema, err);
+		nchk++;
+		if (T.jsonschema) {
+			char cmd[PATH_MAX * 3];
+
+			snprintf(path, sizeof(path), "%s/%s", T.dir, goldens[i].name);
+			ck_assert(spawn_write_file(path, r.out) == 0);
+			snprintf(cmd, sizeof(cmd), "python3 -c 'import json,sys,jsonschema\n"
+			    "s = json.load(open(sys.argv[1]))\n"
+			    "jsonschema.Draft202012Validator.check_schema(s)\n"
+			    "jsonschema.Draft202012Validator(s).validate(json.load(open(sys.argv[2])))'"
+			    " '%s' '%s'", T.schema, path);
+			ck_assert_msg(system(cmd) == 0, "python jsonschema rejects %s",
+			    goldens[i].name);
+			py++;
+		}
+		json_decref(doc);
+		run_free(&r);
+	}
+	ck_assert_int_ge(nchk, 5);
+	fprintf(stderr, "test_report: %d JSON outputs valid against the schema (C "
+	    "validator), %d with python jsonschema%s\n", nchk, py, T.jsonschema ? "" :
+	    " (not installed: not run)");
+	json_decref(schema);
+}
+END_TEST
+
+/* The validator itself must refuse what the schema forbids. */
+START_TEST(test_json_schema_rejects)
+{
+	json_t *schema = load_schema();
+	json_t *doc = run_json("slo", NULL, NULL), *slo;
+	char err[512];
+
+	ck_assert_int_eq(jschema_validate(schema, doc, err, sizeof(err)), 0);
+	slo = json_array_get(json_object_get(doc, "slos"), 0);
+	json_object_set_new(slo, "good", json_string("12"));
+	ck_assert_int_eq(jschema_validate(schema, doc, err, sizeof(err)), -1);
+	json_object_set_new(slo, "good", json_integer(12));
+	json_object_del(slo, "latency");
+	ck_assert_int_eq(jschema_validate(schema, doc, err, sizeof(err)), -1);
+	json_object_set_new(slo, "latency", json_null());
+	json_object_set_new(doc, "view", json_string("bogus"));
+	ck_assert_int_eq(jschema_validate(schema, doc, err, sizeof(err)), -1);
+	json_decref(doc);
+	json_decref(schema);
+}
+END_TEST
+
+/* ---- exit statuses and messages ---- */
+
+static const struct {
+	const char	*args[10];
+	int		 code;
+	const char	*stderr_has;	/* NULL: stdout must be non-empty */
+} exits[] = {
+	{ { "--help" }, 0, NULL },
+	{ { "--version" }, 0, NULL },
+	{ { "bogus", "--db", "@DB" }, 2, "unknown view \"bogus\"" },
+	{ { "slo", "incidents", "--db", "@DB" }, 2, "one view at a time" },
+	{ { "--db", "/nonexistent/collector.db", "-c", "@CONF" }, 2, "/nonexistent" },
+	{ { "--db", "@CONF", "-c", "@CONF" }, 2, "" },	/* not a DB */
+	{ { "incidents" }, 2, "pass --db FILE" },
+	{ { "incidents", "--db", "@DB", "--url", "http://127.0.0.1:1" }, 2, "not both" },
+	{ { "slo", "--db", "@DB" }, 2, "no SLOs: pass -c collector.json" },
+	{ { "slo", "--db", "@DB", "-c", "@CONF", "--slo", "nope" }, 2,
+	  "no SLO named \"nope\"" },
+	{ { "slo", "--db", "@DB", "-c", "@CONF", "--format", "yaml" }, 2, "--format" },
+	{ { "slo", "--db", "@DB", "-c", "@CONF", "--from", "yesterday" }, 2,
+	  "bad time \"yesterday\"" },
+	{ { "slo", "--db", "@DB", "-c", "@CONF", "--month", "2026-13" }, 2, "bad month" },
+	{ { "slo", "--db", "@DB", "-c", "@CONF", "--month", "2026-10", "--window",
+	    "1d" }, 2, "--month" },
+	{ { "slo", "--db", "@DB", "-c", "@CONF", "--from", "2026-10-02", "--to",
+	    "2026-10-01" }, 2, "empty" },
+	{ { "slo", "--db", "@DB", "-c", "@CONF", "--window", "forever" }, 2, "--window" },
+	{ { "slo", "--db", "@DB", "-c", "@CONF", "--by", "color" }, 2, "--by" },
+	{ { "checks", "--db", "@DB", "--by", "region" }, 2, "slo view" },
+	{ { "failover", "--db", "@DB", "--slo", "x" }, 2, "--slo applies" },
+	{ { "failover", "--url", "http://127.0.0.1:1" }, 2, "reads the collector DB" },
+	{ { "slo", "--url", "http://127.0.0.1:1", "--month", "2026-10" }, 2,
+	  "own window" },
+	{ { "-c", "@BADCONF", "--check-config" }, 2, "unknown key" },
+	{ { "-c", "@CONF", "--check-config" }, 0, NULL },
+	{ { "--check-config" }, 2, "needs -c" },
+	{ { "checks", "--db", "@DB", "--top", "0" }, 2, "--top" },
+	{ { "incidents", "--url", "http://127.0.0.1:1", "--window", "1d" }, 1,
+	  "127.0.0.1:1" },	/* nothing listens: a runtime failure */
+};
+
+START_TEST(test_exit_status)
+{
+	const char *a[10] = { NULL };
+	char bad[PATH_MAX];
+	struct run r;
+
+	snprintf(bad, sizeof(bad), "%s/bad.json", T.dir);
+	ck_assert(spawn_write_file(bad, "{\"slos\": [], \"colour\": 1}\n") == 0);
+	for (int i = 0; i < 10; i++) {
+		const char *v = exits[_i].args[i];
+
+		a[i] = v == NULL ? NULL : strcmp(v, "@DB") == 0 ? T.db :
+		    strcmp(v, "@CONF") == 0 ? T.conf : strcmp(v, "@BADCONF") == 0 ? bad : v;
+	}
+	r = run_report(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9],
+	    (char *)NULL);
+	ck_assert_msg(r.code == exits[_i].code, "case %d (%s %s %s ...): exit %d, want "
+	    "%d; stderr: %s", _i, a[0], a[1] ? a[1] : "", a[2] ? a[2] : "", r.code,
+	    exits[_i].code, r.err);
+	if (exits[_i].stderr_has)
+		ck_assert_msg(strstr(r.err, exits[_i].stderr_has) != NULL &&
+		    r.err[0] != '\0' && r.outlen == 0, "case %d: stderr \"%s\" lacks "
+		    "\"%s\" (or stdout not empty)", _i, r.err, exits[_i].stderr_has);
+	else
+		ck_assert_msg(r.outlen > 0, "case %d: nothing on stdout", _i);
+	run_free(&r);
+}
+END_TEST
+
+/* ---- the same numbers as the collector's API ---- */
+
+struct collector {
+	struct spawn	p;
+	unsigned	port;
+};
+
+static void
+start_collector(struct collector *c)
+{
+	char portfile[PATH_MAX + 16];
+	char *argv[] = {
+		(char *)(uintptr_t)collector_path(), (char *)"-c", T.live_conf,
+		(char *)"--portfile", portfile, (char *)"--log-level", (char *)"warn", NULL
+	};
+
+	snprintf(portfile, sizeof(portfile), "%s/collector.port", T.dir);
+	unlink(portfile);
+	ck_assert(spawn_start(&c->p, T.dir, "collector", argv) == 0);
+	c->port = spawn_wait_portfile(&c->p, portfile, READY_MS);
+	if (c->port == 0) {
+		spawn_dump(&c->p, "no port file");
+		spawn_kill(&c->p);
+		ck_abort_msg("the collector did not start");
+	}
+}
+
+static void
+stop_collector(struct collector *c)
+{
+	ck_assert(spawn_signal(&c->p, SIGTERM) == 0);
+	ck_assert_msg(spawn_wait(&c->p, STOP_MS) == 0 && spawn_exit_code(&c->p) == 0,
+	    "the collector did not stop cleanly");
+}
+
+struct body {
+	char	*p;
+	size_t	 n;
+};
+
+static size_t
+on_body(char *p, size_t size, size_t n, void *arg)
+{
+	struct body *b = arg;
+	char *q = realloc(b->p, b->n + size * n + 1);
+
+	if (q == NULL)
+		return 0;
+	memcpy(q + b->n, p, size * n);
+	b->n += size * n;
+	q[b->n] = '\0';
+	b->p = q;
+	return size * n;
+}
+
+/* GET path from the collector with the read token; the parsed answer. */
+static json_t *
+api_get(const struct collector *c, const char *path)
+{
+	struct body b = { NULL, 0 };
+	struct curl_slist *h = curl_slist_append(NULL, "Authorization: Bearer "
+	    READ_TOKEN);
+	CURL *e = curl_easy_init();
+	char url[512];
+	long status = 0;
+	json_t *j;
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u%s", c->port, path);
+	curl_easy_setopt(e, CURLOPT_URL, url);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, &b);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 10000L);
+	ck_assert_int_eq(curl_easy_perform(e), CURLE_OK);
+	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+	ck_assert_msg(status == 200, "%s: HTTP %ld: %s", path, status, b.p ? b.p : "");
+	j = json_loads(b.p, 0, NULL);
+	ck_assert(j != NULL);
+	free(b.p);
+	curl_slist_free_all(h);
+	curl_easy_cleanup(e);
+	return j;
+}
+
+static void
+same_number(const char *what, json_t *a, json_t *b)
+{
+	if (json_is_null(a) || json_is_null(b)) {
+		ck_assert_msg(json_is_null(a) && json_is_null(b), "%s: %s vs %s", what,
+		    json_is_null(a) ? "null" : "number", json_is_null(b) ? "null" : "number");
+		return;
+	}
+	ck_assert_msg(json_is_number(a) && json_is_number(b), "%s: not numbers", what);
+	ck_assert_msg(fabs(json_number_value(a) - json_number_value(b)) <=
+	    1e-8 * fmax(1, fabs(json_number_value(b))), "%s: report %.12g, API %.12g",
+	    what, json_number_value(a), json_number_value(b));
+}
+
+/* Compare the report's numbers of one SLO (or group) with the API's. */
+static void
+same_numbers(const char *name, json_t *rep, json_t *api)
+{
+	static const char *const k[] = {
+		"good", "total", "availability", "error_budget", "budget_remaining"
+	};
+	static const char *const p[] = { "p50_ms", "p90_ms", "p95_ms", "p99_ms" };
+	char what[256];
+
+	for (size_t i = 0; i < 5; i++) {
+		snprintf(what, sizeof(what), "%s %s", name, k[i]);
+		same_number(what, json_object_get(rep, k[i]), json_object_get(api, k[i]));
+	}
+	for (size_t i = 0; i < 4; i++) {
+		snprintf(what, sizeof(what), "%s %s", name, p[i]);
+		same_number(what, json_object_get(json_object_get(rep, "latency"), p[i]),
+		    json_object_get(json_object_get(api, "latency"), p[i]));
+	}
+}
+
+START_TEST(test_slo_equals_api)
+{
+	struct collector c;
+	json_t *list, *o;
+	size_t i;
+	int compared = 0, regions = 0;
+
+	start_collector(&c);
+	list = api_get(&c, "/api/v1/slos");
+	json_array_foreach(json_object_get(list, "slos"), i, o) {
+		const char *name = json_string_value(json_object_get(o, "name"));
+		char path[256], now[64];
+		json_t *api, *rep, *mine, *g;
+		size_t j;
+		struct run r;
+		json_error_t e;
+		time_t secs;
+		struct tm tm;
+		int64_t at;
+
+		snprintf(path, sizeof(path), "/api/v1/slos/%s", name);
+		api = api_get(&c, path);
+		/* the report at the API's evaluation time, over the SLO's window */
+		at = json_integer_value(json_object_get(api, "evaluated_at"));
+		secs = (time_t)(at / 1000);
+		gmtime_r(&secs, &tm);
+		snprintf(now, sizeof(now), "--now=%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+		    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+		    tm.tm_sec, (int)(at % 1000));
+		r = run_report("slo", "--db", T.live_db, "-c", T.live_conf, now, "--slo",
+		    name, "--by", "region", "--format", "json", (char *)NULL);
+		ck_assert_msg(r.code == 0, "exit %d: %s", r.code, r.err);
+		rep = json_loads(r.out, 0, &e);
+		ck_assert(rep != NULL);
+		mine = json_array_get(json_object_get(rep, "slos"), 0);
+		ck_assert_int_gt(json_integer_value(json_object_get(api, "total")), 1000);
+		same_numbers(name, mine, api);
+		/* and every region of the breakdown */
+		json_array_foreach(json_object_get(json_object_get(api, "by"), "region"),
+		    j, g) {
+			const char *key = json_string_value(json_object_get(g, "key"));
+			json_t *mg = find_by(json_object_get(json_object_get(mine, "by"),
+			    "groups"), "key", key);
+			char what[256];
+
+			snprintf(what, sizeof(what), "%s region %s", name, key);
+			ck_assert_msg(mg != NULL, "%s: not in the report", what);
+			same_numbers(what, mg, g);
+			regions++;
+		}
+		compared++;
+		json_decref(rep);
+		json_decref(api);
+		run_free(&r);
+	}
+	ck_assert_int_eq(compared, 4);
+	ck_assert_int_eq(regions, 4 * 3);
+	json_decref(list);
+	stop_collector(&c);
+}
+END_TEST
+
+/* --url: the same SLOs and incidents through the API (and its token). */
+START_TEST(test_url_mode)
+{
+	struct collector c;
+	char url[64];
+	struct run r, d;
+	json_t *a, *b, *x, *y;
+	size_t i;
+
+	setenv("VANTAGE_TEST_TOKEN", READ_TOKEN, 1);
+	start_collector(&c);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/", c.port);
+	/* without the token: refused, exit 2 */
+	r = run_report("slo", "--url", url, (char *)NULL);
+	ck_assert_msg(r.code == 2 && strstr(r.err, "401"), "exit %d: %s", r.code, r.err);
+	run_free(&r);
+	r = run_report("slo", "--url", url, "--token", "env:VANTAGE_TEST_TOKEN",
+	    "--format", "json", (char *)NULL);
+	ck_assert_msg(r.code == 0, "exit %d: %s", r.code, r.err);
+	a = json_loads(r.out, 0, NULL);
+	ck_assert(a != NULL);
+	ck_assert_str_eq(json_string_value(json_object_get(a, "source")), "api");
+	ck_assert_int_eq(json_array_size(json_object_get(a, "slos")), 4);
+	json_array_foreach(json_object_get(a, "slos"), i, x) {
+		ck_assert_int_gt(json_integer_value(json_object_get(x, "total")), 1000);
+		ck_assert(json_is_null(json_object_get(x, "longest_bad_stretch")));
+	}
+	run_free(&r);
+	/* the text form too */
+	r = run_report("slo", "--url", url, "--token", "env:VANTAGE_TEST_TOKEN",
+	    "--by", "layer", (char *)NULL);
+	ck_assert_msg(r.code == 0 && strstr(r.out, "micro-front-door-availability") &&
+	    strstr(r.out, "  layer front_door"), "exit %d: %s%s", r.code, r.out, r.err);
+	run_free(&r);
+	/* incidents: the API's list equals the DB's over the same window */
+	r = run_report("incidents", "--url", url, "--token", "env:VANTAGE_TEST_TOKEN",
+	    "--window", "1d", "--format", "json", (char *)NULL);
+	d = run_report("incidents", "--db", T.live_db, "--window", "1d", "--format",
+	    "json", (char *)NULL);
+	ck_assert_msg(r.code == 0 && d.code == 0, "exit %d / %d: %s %s", r.code, d.code,
+	    r.err, d.err);
+	b = json_loads(r.out, 0, NULL);
+	json_decref(a);
+	a = json_loads(d.out, 0, NULL);
+	ck_assert(a != NULL && b != NULL);
+	ck_assert_int_eq(json_array_size(json_object_get(a, "incidents")), 7);
+	ck_assert_int_eq(json_array_size(json_object_get(b, "incidents")), 7);
+	json_array_foreach(json_object_get(a, "incidents"), i, x) {
+		static const char *const k[] = {
+			"id", "severity", "started_at", "resolved_at", "notifications_sent"
+		};
+
+		y = json_array_get(json_object_get(b, "incidents"), i);
+		for (size_t j = 0; j < sizeof(k) / sizeof(k[0]); j++)
+			ck_assert_msg(json_equal(json_object_get(x, k[j]),
+			    json_object_get(y, k[j])), "incident %zu: %s differs", i, k[j]);
+	}
+	json_decref(a);
+	json_decref(b);
+	run_free(&r);
+	run_free(&d);
+	stop_collector(&c);
+}
+END_TEST
+
+/* ---- setup ---- */
+
+static int
+rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+static void
+write_conf(const char *path, const char *extra)
+{
+	char *text;
+
+	setup_req(asprintf(&text, "{\n%s%s}\n", extra, slos_json) > 0);
+	setup_msg(spawn_write_file(path, text) == 0, "cannot write %s", path);
+	free(text);
+}
+
+static void
+setup_all(void)
+{
+	const char *tmp = getenv("TMPDIR"), *src = spawn_srcdir();
+	char extra[PATH_MAX * 2];
+	int64_t now = (int64_t)time(NULL) * 1000;
+
+	snprintf(T.dir, sizeof(T.dir), "%s/vantage-rt.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (mkdtemp(T.dir) == NULL) {
+		fprintf(stderr, "mkdtemp %s: %s\n", T.dir, strerror(errno));
+		exit(99);
+	}
+	snprintf(T.db, sizeof(T.db), "%s/scenario.db", T.dir);
+	snprintf(T.conf, sizeof(T.conf), "%s/collector.json", T.dir);
+	snprintf(T.live_db, sizeof(T.live_db), "%s/live.db", T.dir);
+	snprintf(T.live_conf, sizeof(T.live_conf), "%s/live.json", T.dir);
+	snprintf(T.golden, sizeof(T.golden), "%s/tests/golden/report", src);
+	snprintf(T.schema, sizeof(T.schema), "%s/dist/report.schema.json", src);
+	T.regen = getenv("VANTAGE_GOLDEN_REGEN") && strcmp(getenv("VANTAGE_GOLDEN_REGEN"),
+	    "1") == 0;
+	T.python = system("python3 -c '' >/dev/null 2>&1") == 0;
+	T.jsonschema = T.python &&
+	    system("python3 -c 'import jsonschema; jsonschema.Draft202012Validator' "
+	    ">/dev/null 2>&1") == 0;
+	write_conf(T.conf, "");
+	build_scenario(T.db, BASE_MS);
+	/* the same story ending at the last whole hour, for the live collector */
+	T.live_base = now - now % 3600000 - SPAN_MIN * MIN_MS;
+	build_scenario(T.live_db, T.live_base);
+	snprintf(extra, sizeof(extra), "  \"listen\": \"127.0.0.1:0\",\n"
+	    "  \"db\": \"%s\",\n  \"read_token\": \"%s\",\n", T.live_db, READ_TOKEN);
+	write_conf(T.live_conf, extra);
+}
+
+int
+main(void)
+{
+	Suite *s = suite_create("report");
+	TCase *golden = tcase_create("golden"), *facts = tcase_create("facts");
+	TCase *formats = tcase_create("formats"), *cli = tcase_create("cli");
+	TCase *api = tcase_create("api");
+	SRunner *sr;
+	int failed;
+
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	setup_all();
+	tcase_set_timeout(golden, 120);
+	tcase_add_loop_test(golden, test_golden, 0, (int)NGOLDEN);
+	tcase_set_timeout(facts, 120);
+	tcase_add_test(facts, test_slo_facts);
+	tcase_add_test(facts, test_month_boundary);
+	tcase_add_test(facts, test_minutes_pruned);
+	tcase_add_test(facts, test_old_schema);
+	tcase_add_test(facts, test_failover_facts);
+	tcase_add_test(facts, test_attribution_facts);
+	tcase_add_test(facts, test_incident_facts);
+	tcase_set_timeout(formats, 180);
+	tcase_add_test(formats, test_csv_parses);
+	tcase_add_test(formats, test_csv_quoting);
+	tcase_add_test(formats, test_json_schema);
+	tcase_add_test(formats, test_json_schema_rejects);
+	tcase_set_timeout(cli, 60);
+	tcase_add_loop_test(cli, test_exit_status, 0,
+	    (int)(sizeof(exits) / sizeof(exits[0])));
+	tcase_set_timeout(api, 120);
+	tcase_add_test(api, test_slo_equals_api);
+	tcase_add_test(api, test_url_mode);
+	suite_add_tcase(s, golden);
+	suite_add_tcase(s, facts);
+	suite_add_tcase(s, formats);
+	suite_add_tcase(s, cli);
+	suite_add_tcase(s, api);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	if (getenv("VANTAGE_KEEP_TMP") == NULL)
+		nftw(T.dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	else
+		fprintf(stderr, "kept %s\n", T.dir);
+	curl_global_cleanup();
+	return failed == 0 ? 0 : 1;
+}

@@ -1,0 +1,1137 @@
+/* alert: rules -> incidents -> queued deliveries. */
+#include "config.h"
+
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include "alert.h"
+#include "alertconf.h"
+#include "buf.h"
+#include "collector.h"
+#include "deliver.h"
+#include "log.h"
+#include "notify.h"
+#include "slo.h"
+#include "sloeng.h"
+#include "sqlfn.h"
+#include "timeutil.h"
+#include "xmalloc.h"
+
+#define CONTEXT_WINDOW_MS	(2 * 60000)	/* "healthy now", not an hour ago */
+#define HEALTHY_RATIO		0.99
+#define MAX_TARGETS		4096
+
+struct alerter {
+	struct collector	*c;
+	sqlite3			*db;
+	pthread_t		 th;
+	pthread_mutex_t		 mu;
+	pthread_cond_t		 cv;
+	int			 running, stop;
+};
+
+/* What a rule says about one target this tick. */
+struct verdict {
+	char	*target;		/* check, agent or "" */
+	bool	 firing;
+	char	 severity[8];
+	char	*title, *summary, *context;
+	char	*service, *layer, *check, *slo, *agent;
+	json_t	*regions;		/* array, may be NULL */
+	json_t	*details;		/* object, may be NULL */
+};
+
+struct verdicts {
+	struct verdict	*v;
+	size_t		 n, alloc;
+};
+
+static struct verdict *
+verdict_add(struct verdicts *vs, const char *target)
+{
+	struct verdict *v;
+
+	if (vs->n == vs->alloc) {
+		vs->alloc = vs->alloc ? vs->alloc * 2 : 8;
+		vs->v = xreallocarray(vs->v, vs->alloc, sizeof(*vs->v));
+	}
+	v = &vs->v[vs->n++];
+	memset(v, 0, sizeof(*v));
+	v->target = xstrdup(target);
+	return v;
+}
+
+static void
+verdicts_clear(struct verdicts *vs)
+{
+	for (size_t i = 0; i < vs->n; i++) {
+		struct verdict *v = &vs->v[i];
+		free(v->target);
+		free(v->title);
+		free(v->summary);
+		free(v->context);
+		free(v->service);
+		free(v->layer);
+		free(v->check);
+		free(v->slo);
+		free(v->agent);
+		json_decref(v->regions);
+		json_decref(v->details);
+	}
+	free(vs->v);
+	memset(vs, 0, sizeof(*vs));
+}
+
+/* Drop trailing newlines and blanks: a summary is shown with more text
+ * after it. Returns s. */
+static char *
+chomp(char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == ' '))
+		s[--n] = '\0';
+	return s;
+}
+
+static const char *
+layer_label(const char *layer)
+{
+	if (strcmp(layer, "front_door") == 0)
+		return "front door";
+	if (strcmp(layer, "edge") == 0)
+		return "edge origin";
+	if (strcmp(layer, "central") == 0)
+		return "central origin";
+	return layer;
+}
+
+char *
+alert_layer_context(sqlite3 *db, const char *service, const char *layer,
+    int64_t now_ms)
+{
+	struct selector sel = { 0 };
+	struct rollup_agg *a;
+	size_t n;
+	char err[256], failing[64] = "";
+	int known = 0, bad = 0, fd_state = -1;	/* -1 unknown, 0 failing, 1 healthy */
+	char *out = NULL;
+
+	if (service == NULL || layer == NULL || strcmp(layer, "other") == 0)
+		return NULL;
+	sel.service = (char *)(uintptr_t)service;
+	if (sloeng_aggregate(db, &sel, now_ms - CONTEXT_WINDOW_MS, now_ms, "layer",
+	    &a, &n, err, sizeof(err)) < 0)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		bool healthy = a[i].total > 0 &&
+		    (double)a[i].good / (double)a[i].total >= HEALTHY_RATIO;
+
+		if (a[i].total == 0)
+			continue;
+		if (strcmp(a[i].key, "front_door") == 0)
+			fd_state = healthy;
+		else if (strcmp(a[i].key, "edge") == 0 || strcmp(a[i].key, "central") == 0) {
+			if (strcmp(layer, "front_door") != 0)
+				continue;
+			known++;
+			if (!healthy) {
+				bad++;
+				snprintf(failing + strlen(failing), sizeof(failing) - strlen(failing),
+				    "%s%s", failing[0] ? " and " : "", layer_label(a[i].key));
+			}
+		}
+	}
+	sloeng_aggs_free(a, n);
+	if (strcmp(layer, "front_door") == 0) {
+		if (known == 0)
+			return NULL;
+		if (bad == 0)
+			out = xstrdup("front door failing, origins healthy: CDN problem");
+		else if (bad == known && known > 1)
+			out = xstrdup("front door failing, both origins failing too: an "
+			    "origin outage is reaching users");
+		else
+			out = xasprintf("front door failing, %s failing too: failover is "
+			    "not covering it", failing);
+	} else if (strcmp(layer, "edge") == 0 || strcmp(layer, "central") == 0) {
+		if (fd_state == 1)
+			out = xasprintf("%s failing, front door healthy: failover is working",
+			    layer_label(layer));
+		else if (fd_state == 0)
+			out = xasprintf("%s failing, front door failing too: failover is "
+			    "not covering it", layer_label(layer));
+	}
+	return out;
+}
+
+/* ---- rule evaluation ---- */
+
+static int
+window_burn(sqlite3 *db, const struct slo_config *slo, int64_t from, int64_t to,
+    double *burn, int64_t *total, char *err, size_t errlen)
+{
+	struct rollup_agg *a;
+	size_t n;
+
+	*burn = 0;
+	*total = 0;
+	if (sloeng_aggregate(db, &slo->sel, from, to, NULL, &a, &n, err, errlen) < 0)
+		return -1;
+	if (n == 1 && a[0].total > 0) {
+		*burn = slo_burn_rate(slo->objective, sloeng_good(slo, &a[0]), a[0].total);
+		*total = a[0].total;
+	}
+	sloeng_aggs_free(a, n);
+	return 0;
+}
+
+static int
+eval_burn_rate(struct alerter *al, const struct alert_rule *r, int64_t now,
+    struct verdicts *vs, char *err, size_t errlen)
+{
+	const struct slo_config *slo = r->slo;
+	struct verdict *v = verdict_add(vs, "");
+	struct buf sum;
+	const char *sev = NULL;
+	json_t *det = json_object();
+	char dl[32], ds[32];
+
+	buf_init(&sum, 16384);
+	for (size_t i = 0; i < r->npairs; i++) {
+		const struct burn_pair *bp = &r->pairs[i];
+		int64_t L = alertconf_scale(bp->long_ms, slo->window_ms);
+		int64_t S = alertconf_scale(bp->short_ms, slo->window_ms);
+		double bl, bs;
+		int64_t tl, ts;
+		bool on;
+
+		if (window_burn(al->db, slo, now - L, now, &bl, &tl, err, errlen) < 0 ||
+		    window_burn(al->db, slo, now - S, now, &bs, &ts, err, errlen) < 0) {
+			buf_free(&sum);
+			json_decref(det);
+			return -1;
+		}
+		on = bl > bp->factor && bs > bp->factor;
+		if (on && (sev == NULL || strcmp(bp->severity, "page") == 0))
+			sev = strcmp(bp->severity, "page") == 0 ? "page" :
+			    (sev ? sev : bp->severity);
+		buf_printf(&sum, "%s %s/%s: burn %.2f / %.2f (threshold %g)%s\n",
+		    bp->severity, duration_format(L, dl, sizeof(dl)),
+		    duration_format(S, ds, sizeof(ds)), bl, bs, bp->factor,
+		    on ? "  FIRING" : "");
+		json_object_set_new(det, dl, json_real(bl));
+		json_object_set_new(det, ds, json_real(bs));
+	}
+	v->firing = sev != NULL;
+	snprintf(v->severity, sizeof(v->severity), "%s", sev ? sev : r->severity);
+	v->slo = xstrdup(slo->name);
+	v->service = xstrdup(slo->sel.service);
+	v->layer = xstrdup(slo->sel.layer);
+	v->check = xstrdup(slo->sel.check);
+	v->title = xasprintf("SLO %s is burning its error budget (%s)", slo->name,
+	    v->severity);
+	v->summary = chomp(xasprintf("objective %.4g%% over %s\n%s", slo->objective * 100,
+	    duration_format(slo->window_ms, dl, sizeof(dl)), sum.data ? sum.data : ""));
+	v->details = det;
+	if (v->firing)
+		v->context = alert_layer_context(al->db, slo->sel.service, slo->sel.layer, now);
+	buf_free(&sum);
+	return 0;
+}
+
+/* Open incidents of a rule: target -> regions (JSON text). */
+static json_t *
+open_incidents(struct alerter *al, const char *rule)
+{
+	sqlite3_stmt *st;
+	json_t *o = json_object();
+
+	if (sqlite3_prepare_v2(al->db, "SELECT target, regions FROM incidents WHERE "
+	    "rule = ? AND status = 'open'", -1, &st, NULL) != SQLITE_OK)
+		return o;
+	sqlite3_bind_text(st, 1, rule, -1, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *regions = (const char *)sqlite3_column_text(st, 1);
+		json_t *r = regions ? json_loads(regions, 0, NULL) : NULL;
+		json_object_set_new(o, (const char *)sqlite3_column_text(st, 0),
+		    r ? r : json_array());
+	}
+	sqlite3_finalize(st);
+	return o;
+}
+
+#define SEL_SQL \
+	"(?1 IS NULL OR service = ?1) AND (?2 IS NULL OR layer = ?2) AND " \
+	"(?3 IS NULL OR provider = ?3) AND (?4 IS NULL OR region = ?4) AND " \
+	"(?5 IS NULL OR check_name = ?5)"
+
+static void
+bind_sel(sqlite3_stmt *st, const struct selector *s)
+{
+	const char *f[5] = { s->service, s->layer, s->provider, s->region, s->check };
+
+	for (int i = 0; i < 5; i++)
+		if (f[i])
+			sqlite3_bind_text(st, i + 1, f[i], -1, SQLITE_STATIC);
+}
+
+struct region_state {
+	char	check[160], region[96];
+	char	service[96], layer[32];
+	int64_t	fail_streak, ok_streak, win_failures;
+	char	error[200];
+};
+
+static int
+eval_check_down(struct alerter *al, const struct alert_rule *r, int64_t now,
+    struct verdicts *vs, char *err, size_t errlen)
+{
+	struct region_state *rs = NULL;
+	size_t n = 0, alloc = 0;
+	sqlite3_stmt *st;
+	json_t *open = open_incidents(al, r->name);
+	int rc = 0;
+
+	/* streaks per check x region (the most telling agent of each region) */
+	if (sqlite3_prepare_v2(al->db, "SELECT check_name, coalesce(region, ''), "
+	    "coalesce(service, ''), coalesce(layer, ''), max(fail_streak), "
+	    "max(ok_streak), max(CASE WHEN ok THEN '' ELSE "
+	    "coalesce(json_extract(body, '$.error_class'), '') || ': ' || "
+	    "coalesce(json_extract(body, '$.error'), '') END) FROM latest WHERE "
+	    SEL_SQL " GROUP BY check_name, region ORDER BY check_name, region",
+	    -1, &st, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "check_down: %s", sqlite3_errmsg(al->db));
+		json_decref(open);
+		return -1;
+	}
+	bind_sel(st, &r->sel);
+	while (sqlite3_step(st) == SQLITE_ROW && n < MAX_TARGETS) {
+		struct region_state *x;
+
+		if (n == alloc) {
+			alloc = alloc ? alloc * 2 : 16;
+			rs = xreallocarray(rs, alloc, sizeof(*rs));
+		}
+		x = &rs[n++];
+		memset(x, 0, sizeof(*x));
+		snprintf(x->check, sizeof(x->check), "%s", sqlite3_column_text(st, 0));
+		snprintf(x->region, sizeof(x->region), "%s", sqlite3_column_text(st, 1));
+		snprintf(x->service, sizeof(x->service), "%s", sqlite3_column_text(st, 2));
+		snprintf(x->layer, sizeof(x->layer), "%s", sqlite3_column_text(st, 3));
+		x->fail_streak = sqlite3_column_int64(st, 4);
+		x->ok_streak = sqlite3_column_int64(st, 5);
+		if (sqlite3_column_text(st, 6))
+			snprintf(x->error, sizeof(x->error), "%s", sqlite3_column_text(st, 6));
+	}
+	sqlite3_finalize(st);
+	/* failures in the window, from the minute rollups */
+	if (r->win_ms > 0 && sqlite3_prepare_v2(al->db, "SELECT check_name, "
+	    "coalesce(region, ''), sum(total - good) FROM rollup_1m WHERE bucket >= ?6 "
+	    "AND " SEL_SQL " GROUP BY check_name, region", -1, &st, NULL) == SQLITE_OK) {
+		bind_sel(st, &r->sel);
+		sqlite3_bind_int64(st, 6, now - r->win_ms);
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			for (size_t i = 0; i < n; i++)
+				if (strcmp(rs[i].check, (const char *)sqlite3_column_text(st, 0)) == 0 &&
+				    strcmp(rs[i].region, (const char *)sqlite3_column_text(st, 1)) == 0)
+					rs[i].win_failures = sqlite3_column_int64(st, 2);
+		}
+		sqlite3_finalize(st);
+	}
+	for (size_t i = 0; i < n; ) {
+		size_t j = i, nfail = 0;
+		json_t *regions = json_array(), *was = json_object_get(open, rs[i].check);
+		struct buf sum;
+		bool firing, resolved = true;
+		int64_t streak = 0;
+		char w[32];
+
+		buf_init(&sum, 16384);
+		while (j < n && strcmp(rs[j].check, rs[i].check) == 0) {
+			bool failing = rs[j].fail_streak >= r->failures ||
+			    (r->win_ms > 0 && rs[j].win_failures >= r->win_failures);
+			bool in_incident = false;
+			size_t k;
+			json_t *x;
+
+			if (failing) {
+				nfail++;
+				json_array_append_new(regions, json_string(rs[j].region));
+				if (rs[j].fail_streak > streak)
+					streak = rs[j].fail_streak;
+				if (rs[j].fail_streak >= r->failures)
+					buf_printf(&sum, "%s: %lld failures in a row", rs[j].region,
+					    (long long)rs[j].fail_streak);
+				else
+					buf_printf(&sum, "%s: %lld failures in %s (%lld in a row)",
+					    rs[j].region, (long long)rs[j].win_failures,
+					    duration_format(r->win_ms, w, sizeof(w)),
+					    (long long)rs[j].fail_streak);
+				buf_printf(&sum, "%s%s\n", rs[j].error[0] ? ", last: " : "",
+				    rs[j].error);
+			}
+			json_array_foreach(was, k, x)
+				if (strcmp(json_string_value(x), rs[j].region) == 0)
+					in_incident = true;
+			if (in_incident && (failing || rs[j].ok_streak < r->successes))
+				resolved = false;
+			j++;
+		}
+		firing = was ? !resolved : (int64_t)nfail >= r->min_regions;
+		{
+			struct verdict *v = verdict_add(vs, rs[i].check);
+
+			v->firing = firing;
+			snprintf(v->severity, sizeof(v->severity), "%s", r->severity);
+			v->check = xstrdup(rs[i].check);
+			v->service = rs[i].service[0] ? xstrdup(rs[i].service) : NULL;
+			v->layer = rs[i].layer[0] ? xstrdup(rs[i].layer) : NULL;
+			v->title = xasprintf("%s failing in %zu region%s", rs[i].check, nfail,
+			    nfail == 1 ? "" : "s");
+			v->summary = chomp(buf_steal(&sum));
+			v->regions = was && json_array_size(regions) == 0 ?
+			    json_incref(was) : json_incref(regions);
+			/* for the receivers: the regions as one line, the run */
+			{
+				struct buf rl;
+				size_t k;
+				json_t *x;
+
+				buf_init(&rl, 4096);
+				json_array_foreach(v->regions, k, x)
+					buf_printf(&rl, "%s%s", k ? ", " : "", json_string_value(x));
+				v->details = json_object();
+				json_object_set_new(v->details, "regions", json_string(rl.data ?
+				    rl.data : ""));
+				if (nfail > 0)
+					json_object_set_new(v->details, "consecutive_failures",
+					    json_integer(streak));
+				buf_free(&rl);
+			}
+			if (firing)
+				v->context = alert_layer_context(al->db, v->service, v->layer, now);
+		}
+		json_decref(regions);
+		buf_free(&sum);
+		i = j;
+	}
+	/* an open incident whose check is gone from the data resolves */
+	{
+		const char *target;
+		json_t *x;
+
+		json_object_foreach(open, target, x) {
+			bool seen = false;
+			for (size_t i = 0; i < vs->n; i++)
+				seen |= strcmp(vs->v[i].target, target) == 0;
+			if (!seen) {
+				struct verdict *v = verdict_add(vs, target);
+				snprintf(v->severity, sizeof(v->severity), "%s", r->severity);
+				v->check = xstrdup(target);
+				v->title = xasprintf("%s: no longer checked", target);
+				v->summary = xstrdup("the check left the configuration");
+			}
+		}
+	}
+	free(rs);
+	json_decref(open);
+	return rc;
+}
+
+static int
+eval_cert_expiry(struct alerter *al, const struct alert_rule *r, int64_t now,
+    struct verdicts *vs, char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+
+	if (sqlite3_prepare_v2(al->db, "SELECT check_name, min(json_extract(body, "
+	    "'$.cert_not_after')), coalesce(max(service), ''), coalesce(max(layer), ''), "
+	    "group_concat(DISTINCT region) FROM latest WHERE json_extract(body, "
+	    "'$.cert_not_after') IS NOT NULL AND " SEL_SQL " GROUP BY check_name",
+	    -1, &st, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "cert_expiry: %s", sqlite3_errmsg(al->db));
+		return -1;
+	}
+	bind_sel(st, &r->sel);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *check = (const char *)sqlite3_column_text(st, 0);
+		int64_t na = sqlite3_column_int64(st, 1);
+		double days = (double)(na * 1000 - now) / 86400000.0;
+		struct verdict *v = verdict_add(vs, check);
+		char when[32];
+		time_t t = (time_t)na;
+		struct tm tm;
+
+		gmtime_r(&t, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", &tm);
+		v->firing = days < (double)r->days;
+		snprintf(v->severity, sizeof(v->severity), "%s", r->severity);
+		v->check = xstrdup(check);
+		v->service = sqlite3_column_bytes(st, 2) ?
+		    xstrdup((const char *)sqlite3_column_text(st, 2)) : NULL;
+		v->layer = sqlite3_column_bytes(st, 3) ?
+		    xstrdup((const char *)sqlite3_column_text(st, 3)) : NULL;
+		v->title = days < 0 ? xasprintf("certificate of %s expired (%s)", check, when) :
+		    xasprintf("certificate of %s expires in %.0f days (%s)", check,
+		    floor(days), when);
+		v->summary = xasprintf("earliest expiry seen by any agent: %s; rule "
+		    "threshold %lld days; regions: %s", when, (long long)r->days,
+		    sqlite3_column_text(st, 4) ? (const char *)sqlite3_column_text(st, 4) : "-");
+		v->details = json_pack("{s:s, s:I}", "expires_at",
+		    notify_iso8601(na * 1000, when, sizeof(when)), "days_left",
+		    (json_int_t)floor(days));
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+static int
+eval_agent_silent(struct alerter *al, const struct alert_rule *r, int64_t now,
+    struct verdicts *vs, char *err, size_t errlen)
+{
+	const struct collector_config *cc = al->c->conf;
+	size_t n = r->agents ? r->nagents : cc->nagents;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *id = r->agents ? r->agents[i] : cc->agents[i].id;
+		sqlite3_stmt *st;
+		int64_t seen = 0;
+		char region[96] = "", ago[32];
+		struct verdict *v;
+
+		if (sqlite3_prepare_v2(al->db, "SELECT last_seen, coalesce(region, '') "
+		    "FROM agents WHERE id = ?", -1, &st, NULL) != SQLITE_OK) {
+			snprintf(err, errlen, "agent_silent: %s", sqlite3_errmsg(al->db));
+			return -1;
+		}
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			seen = sqlite3_column_int64(st, 0);
+			snprintf(region, sizeof(region), "%s", sqlite3_column_text(st, 1));
+		}
+		sqlite3_finalize(st);
+		v = verdict_add(vs, id);
+		snprintf(v->severity, sizeof(v->severity), "%s", r->severity);
+		v->agent = xstrdup(id);
+		if (seen == 0) {
+			/* never shipped: silent once the collector has waited long enough */
+			v->firing = now - al->c->started_ms > r->after_ms;
+			v->title = xasprintf("agent %s has not shipped since the collector "
+			    "started", id);
+		} else {
+			/* no agent can ship to a collector that is not running:
+			 * silence counts from its start at the earliest, so a
+			 * collector back from a long stop pages no one before
+			 * the agents had a chance to drain their outboxes */
+			v->firing = now - (seen > al->c->started_ms ? seen :
+			    al->c->started_ms) > r->after_ms;
+			v->title = xasprintf("agent %s%s%s%s silent for %s", id,
+			    region[0] ? " (" : "", region, region[0] ? ")" : "",
+			    duration_format((now - seen) / 1000 * 1000, ago, sizeof(ago)));
+		}
+		v->summary = xasprintf("no batch for longer than %s; check the agent's "
+		    "VM, its network and its /healthz", duration_format(r->after_ms,
+		    ago, sizeof(ago)));
+		v->details = json_pack("{s:s, s:s}", "region", region[0] ? region : "unknown",
+		    "last_seen", seen ? notify_iso8601(seen, ago, sizeof(ago)) : "never");
+	}
+	return 0;
+}
+
+static int
+eval_latency(struct alerter *al, const struct alert_rule *r, int64_t now,
+    struct verdicts *vs, char *err, size_t errlen)
+{
+	struct rollup_agg *a;
+	size_t n;
+	struct verdict *v;
+	double q = 0;
+	int64_t count = 0;
+	char w[32];
+
+	if (sloeng_aggregate(al->db, &r->sel, now - r->window_ms, now, NULL, &a, &n,
+	    err, errlen) < 0)
+		return -1;
+	if (n == 1) {
+		q = sketch_quantile(&a[0].sk, r->percentile / 100.0);
+		count = (int64_t)a[0].sk.count;
+	}
+	sloeng_aggs_free(a, n);
+	v = verdict_add(vs, "");
+	v->firing = count >= r->min_results && q > (double)r->threshold_us;
+	snprintf(v->severity, sizeof(v->severity), "%s", r->severity);
+	v->service = xstrdup(r->sel.service);
+	v->layer = xstrdup(r->sel.layer);
+	v->check = xstrdup(r->sel.check);
+	v->title = xasprintf("p%g latency %.0f ms over %s (threshold %.0f ms)",
+	    r->percentile, q / 1000.0, duration_format(r->window_ms, w, sizeof(w)),
+	    (double)r->threshold_us / 1000.0);
+	v->summary = xasprintf("%lld passed runs in the window", (long long)count);
+	v->details = json_pack("{s:f, s:f, s:f, s:I}", "percentile", r->percentile,
+	    "value_ms", floor(q / 10.0) / 100.0, "threshold_ms",
+	    (double)r->threshold_us / 1000.0, "results", (json_int_t)count);
+	return 0;
+}
+
+/* ---- incidents ---- */
+
+static json_t *
+notification_json(const struct alert_rule *r, const char *event, int64_t id,
+    const char *severity, const char *title, const char *summary,
+    const char *context, const struct verdict *v, int64_t started, int64_t resolved,
+    int64_t now)
+{
+	json_t *o = json_object();
+	char iid[32];
+
+	snprintf(iid, sizeof(iid), "inc-%lld", (long long)id);
+#define SET_S(k, x) json_object_set_new(o, k, (x) ? json_string(x) : json_null())
+	SET_S("event", event);
+	json_object_set_new(o, "incident_id", json_string(iid));
+	SET_S("rule", r->name);
+	SET_S("rule_type", alert_rule_type_names[r->type]);
+	SET_S("severity", severity);
+	SET_S("title", title);
+	SET_S("summary", summary);
+	SET_S("context", context);
+	SET_S("service", v ? v->service : NULL);
+	SET_S("layer", v ? v->layer : NULL);
+	SET_S("check", v ? v->check : NULL);
+	SET_S("slo", v ? v->slo : NULL);
+	SET_S("agent", v ? v->agent : NULL);
+#undef SET_S
+	json_object_set_new(o, "started_at", json_integer(started));
+	json_object_set_new(o, "resolved_at", json_integer(resolved));
+	json_object_set_new(o, "now", json_integer(now));
+	if (v && v->regions)
+		json_object_set(o, "regions", v->regions);
+	if (v && v->details)
+		json_object_set(o, "details", v->details);
+	return o;
+}
+
+static int
+exec_sql(sqlite3 *db, const char *sql, char *err, size_t errlen)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", sql, msg ? msg : sqlite3_errmsg(db));
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+/* Has receiver (NULL: any receiver) been sent (or been due to be sent) a
+ * notice of incident id, i.e. one that maintenance did not mute? */
+static bool
+told(struct alerter *al, int64_t id, const char *receiver)
+{
+	sqlite3_stmt *st;
+	bool yes = false;
+
+	if (sqlite3_prepare_v2(al->db, "SELECT 1 FROM deliveries WHERE incident_id = ?1 "
+	    "AND status != 'muted' AND (?2 IS NULL OR receiver = ?2) LIMIT 1", -1, &st,
+	    NULL) != SQLITE_OK)
+		return true;	/* when in doubt, never notify twice */
+	sqlite3_bind_int64(st, 1, id);
+	if (receiver)
+		sqlite3_bind_text(st, 2, receiver, -1, SQLITE_STATIC);
+	yes = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return yes;
+}
+
+/* Queue one delivery per receiver of r for incident id's seq-th notice.
+ * muted: a maintenance window is open. A resolve goes to exactly the
+ * receivers that were told of the incident, window or not: a pager opened
+ * before a window must not stay open, and a receiver that never heard of
+ * an incident (opened and closed inside a window) hears nothing of it. */
+static int
+queue(struct alerter *al, const struct alert_rule *r, int64_t id, int seq,
+    const char *event, json_t *payload, bool muted, int64_t now, char *err,
+    size_t errlen)
+{
+	char *text = json_dumps(payload, JSON_COMPACT);
+	bool resolve = strcmp(event, "resolve") == 0;
+	sqlite3_stmt *st;
+	int rc = 0;
+
+	if (sqlite3_prepare_v2(al->db, "INSERT OR IGNORE INTO deliveries (incident_id, "
+	    "receiver, event, seq, status, next_attempt_at, created_at, payload) "
+	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", -1, &st, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "deliveries: %s", sqlite3_errmsg(al->db));
+		free(text);
+		return -1;
+	}
+	for (size_t i = 0; i < r->nreceivers && rc == 0; i++) {
+		bool mute = resolve ? !told(al, id, r->receivers[i]) : muted;
+
+		sqlite3_bind_int64(st, 1, id);
+		sqlite3_bind_text(st, 2, r->receivers[i], -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, event, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 4, seq);
+		sqlite3_bind_text(st, 5, mute ? "muted" : "pending", -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 6, now);
+		sqlite3_bind_int64(st, 7, now);
+		sqlite3_bind_text(st, 8, text, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			snprintf(err, errlen, "deliveries: %s", sqlite3_errmsg(al->db));
+			rc = -1;
+		}
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+	free(text);
+	return rc;
+}
+
+/* Reconcile one rule's verdicts with its incidents. Returns transitions. */
+static int
+reconcile(struct alerter *al, const struct alert_rule *r, struct verdicts *vs,
+    int64_t now, char *err, size_t errlen)
+{
+	const char *window = NULL;
+	bool muted = alertconf_muted(al->c->conf->alerts, r->name, now, &window);
+	int transitions = 0;
+
+	for (size_t i = 0; i < vs->n; i++) {
+		struct verdict *v = &vs->v[i];
+		sqlite3_stmt *st;
+		int64_t id = 0, started = 0, last_notified = 0;
+		int seq = 0;
+		char severity[8] = "";
+		char *regions = v->regions ? json_dumps(v->regions, JSON_COMPACT) : NULL;
+		const char *event = NULL;
+		json_t *payload;
+		bool late;
+
+		if (sqlite3_prepare_v2(al->db, "SELECT id, severity, started_at, "
+		    "coalesce(last_notified_at, started_at), transitions, title, summary "
+		    "FROM incidents WHERE rule = ? AND target = ? AND status = 'open'", -1,
+		    &st, NULL) != SQLITE_OK) {
+			snprintf(err, errlen, "incidents: %s", sqlite3_errmsg(al->db));
+			free(regions);
+			return -1;
+		}
+		sqlite3_bind_text(st, 1, r->name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, v->target, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			id = sqlite3_column_int64(st, 0);
+			snprintf(severity, sizeof(severity), "%s", sqlite3_column_text(st, 1));
+			started = sqlite3_column_int64(st, 2);
+			last_notified = sqlite3_column_int64(st, 3);
+			seq = sqlite3_column_int(st, 4);
+			if (!v->firing) {
+				/* a resolve speaks of what was wrong, not of "0 regions" */
+				char ago[32];
+
+				free(v->title);
+				free(v->summary);
+				v->title = xstrdup((const char *)sqlite3_column_text(st, 5));
+				v->summary = xasprintf("resolved after %s; it was: %s",
+				    duration_format((now - started) / 1000 * 1000, ago,
+				    sizeof(ago)), (const char *)sqlite3_column_text(st, 6));
+			}
+		}
+		sqlite3_finalize(st);
+		late = id != 0 && v->firing && !muted && !told(al, id, NULL);
+
+		if (id == 0 && v->firing) {
+			event = "trigger";
+			if (sqlite3_prepare_v2(al->db, "INSERT INTO incidents (rule, rule_type, "
+			    "target, severity, status, title, summary, context, service, layer, "
+			    "check_name, slo, agent, regions, started_at, updated_at, "
+			    "last_notified_at, transitions) VALUES (?1, ?2, ?3, ?4, 'open', ?5, "
+			    "?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, ?14, 1)", -1, &st,
+			    NULL) != SQLITE_OK)
+				goto sqlfail;
+			sqlite3_bind_text(st, 1, r->name, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 2, alert_rule_type_names[r->type], -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 3, v->target, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 4, v->severity, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 5, v->title, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 6, v->summary ? v->summary : "", -1, SQLITE_STATIC);
+#define BIND_OPT(k, x) ((x) ? sqlite3_bind_text(st, k, x, -1, SQLITE_STATIC) : \
+			    sqlite3_bind_null(st, k))
+			BIND_OPT(7, v->context);
+			BIND_OPT(8, v->service);
+			BIND_OPT(9, v->layer);
+			BIND_OPT(10, v->check);
+			BIND_OPT(11, v->slo);
+			BIND_OPT(12, v->agent);
+			BIND_OPT(13, regions);
+#undef BIND_OPT
+			sqlite3_bind_int64(st, 14, now);
+			if (sqlite3_step(st) != SQLITE_DONE) {
+				sqlite3_finalize(st);
+				goto sqlfail;
+			}
+			sqlite3_finalize(st);
+			id = sqlite3_last_insert_rowid(al->db);
+			started = now;
+			seq = 1;
+			snprintf(severity, sizeof(severity), "%s", v->severity);
+			log_warn("incident inc-%lld opened: %s: %s%s%s", (long long)id, r->name,
+			    v->title, v->context ? " -- " : "", v->context ? v->context : "");
+		} else if (id != 0 && !v->firing) {
+			event = "resolve";
+			seq++;
+			if (sqlite3_prepare_v2(al->db, "UPDATE incidents SET status = "
+			    "'resolved', resolved_at = ?2, updated_at = ?2, last_notified_at = ?2, "
+			    "transitions = ?3 WHERE id = ?1", -1, &st, NULL) != SQLITE_OK)
+				goto sqlfail;
+			sqlite3_bind_int64(st, 1, id);
+			sqlite3_bind_int64(st, 2, now);
+			sqlite3_bind_int(st, 3, seq);
+			sqlite3_step(st);
+			sqlite3_finalize(st);
+			log_info("incident inc-%lld resolved: %s: %s", (long long)id, r->name,
+			    v->target[0] ? v->target : v->title);
+		} else if (id != 0 && (strcmp(severity, v->severity) != 0 || late)) {
+			/* a new severity; or an incident opened in a maintenance
+			 * window and still open now the window is over: its
+			 * receivers learn of it now, as a trigger */
+			event = late ? "trigger" : "update";
+			seq++;
+			if (sqlite3_prepare_v2(al->db, "UPDATE incidents SET severity = ?2, "
+			    "title = ?3, summary = ?4, updated_at = ?5, last_notified_at = ?5, "
+			    "transitions = ?6 WHERE id = ?1", -1, &st, NULL) != SQLITE_OK)
+				goto sqlfail;
+			sqlite3_bind_int64(st, 1, id);
+			sqlite3_bind_text(st, 2, v->severity, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 3, v->title, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 4, v->summary ? v->summary : "", -1, SQLITE_STATIC);
+			sqlite3_bind_int64(st, 5, now);
+			sqlite3_bind_int(st, 6, seq);
+			sqlite3_step(st);
+			sqlite3_finalize(st);
+			if (strcmp(event, "trigger") == 0)
+				log_warn("incident inc-%lld still open after maintenance: "
+				    "notifying now: %s: %s", (long long)id, r->name, v->title);
+			else
+				log_warn("incident inc-%lld now %s: %s", (long long)id,
+				    v->severity, r->name);
+			snprintf(severity, sizeof(severity), "%s", v->severity);
+		} else if (id != 0 && r->repeat_ms > 0 && now - last_notified >= r->repeat_ms) {
+			event = "reminder";
+			seq++;
+			if (sqlite3_prepare_v2(al->db, "UPDATE incidents SET last_notified_at "
+			    "= ?2, transitions = ?3 WHERE id = ?1", -1, &st, NULL) != SQLITE_OK)
+				goto sqlfail;
+			sqlite3_bind_int64(st, 1, id);
+			sqlite3_bind_int64(st, 2, now);
+			sqlite3_bind_int(st, 3, seq);
+			sqlite3_step(st);
+			sqlite3_finalize(st);
+		}
+		if (event != NULL) {
+			payload = notification_json(r, event, id, severity[0] ? severity :
+			    v->severity, v->title, v->summary ? v->summary : "", v->context, v,
+			    started, strcmp(event, "resolve") == 0 ? now : 0, now);
+			if (muted)
+				json_object_set_new(payload, "muted_by", json_string(window));
+			if (queue(al, r, id, seq, event, payload, muted, now, err, errlen) < 0) {
+				json_decref(payload);
+				free(regions);
+				return -1;
+			}
+			json_decref(payload);
+			transitions++;
+		}
+		free(regions);
+		continue;
+sqlfail:
+		snprintf(err, errlen, "incidents: %s", sqlite3_errmsg(al->db));
+		free(regions);
+		return -1;
+	}
+	return transitions;
+}
+
+struct orphan {
+	int64_t	 id;
+	int	 seq;
+	char	*rule, *summary;
+};
+
+/* Incidents left open by a rule that is no longer configured (removed or
+ * renamed) would stay open for ever: resolve them, and send the resolve to
+ * the receivers that were told of them and are still configured (a pager
+ * must not stay open). Returns the number resolved, or -1. */
+static int
+resolve_orphans(struct alerter *al, int64_t now, char *err, size_t errlen)
+{
+	const struct alerts_config *ac = al->c->conf->alerts;
+	struct orphan *o = NULL;
+	size_t n = 0, alloc = 0;
+	sqlite3_stmt *st;
+	int rc = 0;
+
+	if (sqlite3_prepare_v2(al->db, "SELECT id, rule, transitions, summary FROM "
+	    "incidents WHERE status = 'open'", -1, &st, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "incidents: %s", sqlite3_errmsg(al->db));
+		return -1;
+	}
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *rule = (const char *)sqlite3_column_text(st, 1);
+		bool known = false;
+
+		for (size_t i = 0; i < ac->nrules && !known; i++)
+			known = strcmp(ac->rules[i].name, rule) == 0;
+		if (known)
+			continue;
+		if (n == alloc) {
+			alloc = alloc ? 2 * alloc : 8;
+			o = xreallocarray(o, alloc, sizeof(*o));
+		}
+		o[n].id = sqlite3_column_int64(st, 0);
+		o[n].rule = xstrdup(rule);
+		o[n].seq = sqlite3_column_int(st, 2) + 1;
+		o[n].summary = xasprintf("resolved: rule %s is no longer configured; it "
+		    "was: %s", rule, (const char *)sqlite3_column_text(st, 3));
+		n++;
+	}
+	sqlite3_finalize(st);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		sqlite3_stmt *rs = NULL, *ins = NULL;
+		json_t *payload = NULL;
+		char *text = NULL;
+
+		if (sqlite3_prepare_v2(al->db, "UPDATE incidents SET status = 'resolved', "
+		    "resolved_at = ?2, updated_at = ?2, last_notified_at = ?2, "
+		    "transitions = ?3, summary = ?4 WHERE id = ?1", -1, &st, NULL) !=
+		    SQLITE_OK) {
+			rc = -1;
+			break;
+		}
+		sqlite3_bind_int64(st, 1, o[i].id);
+		sqlite3_bind_int64(st, 2, now);
+		sqlite3_bind_int(st, 3, o[i].seq);
+		sqlite3_bind_text(st, 4, o[i].summary, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			rc = -1;
+		sqlite3_finalize(st);
+		log_warn("incident inc-%lld resolved: its rule %s is no longer configured",
+		    (long long)o[i].id, o[i].rule);
+		/* the resolve: the last notice sent, as a resolve */
+		if (rc == 0 && sqlite3_prepare_v2(al->db, "SELECT payload FROM deliveries "
+		    "WHERE incident_id = ? ORDER BY seq DESC LIMIT 1", -1, &st, NULL) ==
+		    SQLITE_OK) {
+			sqlite3_bind_int64(st, 1, o[i].id);
+			if (sqlite3_step(st) == SQLITE_ROW)
+				payload = json_loads((const char *)sqlite3_column_text(st, 0),
+				    0, NULL);
+			sqlite3_finalize(st);
+		}
+		if (rc != 0 || !json_is_object(payload)) {
+			json_decref(payload);
+			continue;
+		}
+		json_object_set_new(payload, "event", json_string("resolve"));
+		json_object_set_new(payload, "summary", json_string(o[i].summary));
+		json_object_set_new(payload, "context", json_null());
+		json_object_set_new(payload, "resolved_at", json_integer(now));
+		json_object_set_new(payload, "now", json_integer(now));
+		json_object_del(payload, "muted_by");
+		text = json_dumps(payload, JSON_COMPACT);
+		json_decref(payload);
+		if (sqlite3_prepare_v2(al->db, "SELECT DISTINCT receiver FROM deliveries "
+		    "WHERE incident_id = ? AND status != 'muted'", -1, &rs, NULL) !=
+		    SQLITE_OK || sqlite3_prepare_v2(al->db, "INSERT OR IGNORE INTO "
+		    "deliveries (incident_id, receiver, event, seq, status, "
+		    "next_attempt_at, created_at, payload) VALUES (?1, ?2, 'resolve', ?3, "
+		    "'pending', ?4, ?4, ?5)", -1, &ins, NULL) != SQLITE_OK)
+			rc = -1;
+		sqlite3_bind_int64(rs, 1, o[i].id);
+		while (rc == 0 && sqlite3_step(rs) == SQLITE_ROW) {
+			const char *rcv = (const char *)sqlite3_column_text(rs, 0);
+
+			if (alertconf_receiver(ac, rcv) == NULL)
+				continue;
+			sqlite3_bind_int64(ins, 1, o[i].id);
+			sqlite3_bind_text(ins, 2, rcv, -1, SQLITE_TRANSIENT);
+			sqlite3_bind_int(ins, 3, o[i].seq);
+			sqlite3_bind_int64(ins, 4, now);
+			sqlite3_bind_text(ins, 5, text, -1, SQLITE_STATIC);
+			if (sqlite3_step(ins) != SQLITE_DONE)
+				rc = -1;
+			sqlite3_reset(ins);
+		}
+		sqlite3_finalize(rs);
+		sqlite3_finalize(ins);
+		free(text);
+	}
+	if (rc < 0)
+		snprintf(err, errlen, "incidents: %s", sqlite3_errmsg(al->db));
+	for (size_t i = 0; i < n; i++) {
+		free(o[i].rule);
+		free(o[i].summary);
+	}
+	free(o);
+	return rc < 0 ? -1 : (int)n;
+}
+
+int
+alert_evaluate(struct alerter *a, int64_t now, char *err, size_t errlen)
+{
+	const struct alerts_config *ac = a->c->conf->alerts;
+	struct verdicts *vs;
+	int total = 0, rc = 0;
+	size_t i;
+
+	if (ac == NULL || ac->nrules == 0)
+		return 0;
+	/* Judge every rule first, outside any write transaction (only this
+	 * thread writes incidents, so what it reads stays true): ingest is
+	 * never kept waiting while the rollups are read. */
+	vs = xcalloc(ac->nrules, sizeof(*vs));
+	for (i = 0; i < ac->nrules && rc == 0; i++) {
+		const struct alert_rule *r = &ac->rules[i];
+
+		switch (r->type) {
+		case RULE_BURN_RATE:
+			rc = eval_burn_rate(a, r, now, &vs[i], err, errlen);
+			break;
+		case RULE_CHECK_DOWN:
+			rc = eval_check_down(a, r, now, &vs[i], err, errlen);
+			break;
+		case RULE_CERT_EXPIRY:
+			rc = eval_cert_expiry(a, r, now, &vs[i], err, errlen);
+			break;
+		case RULE_AGENT_SILENT:
+			rc = eval_agent_silent(a, r, now, &vs[i], err, errlen);
+			break;
+		case RULE_LATENCY:
+			rc = eval_latency(a, r, now, &vs[i], err, errlen);
+			break;
+		default:
+			rc = -1;
+			snprintf(err, errlen, "rule %s: unknown type", r->name);
+			break;
+		}
+	}
+	/* Then record the transitions and queue their notifications in one
+	 * short transaction. */
+	if (rc == 0 && exec_sql(a->db, "BEGIN IMMEDIATE", err, errlen) < 0)
+		rc = -1;
+	else if (rc == 0) {
+		for (i = 0; i < ac->nrules && rc >= 0; i++) {
+			rc = reconcile(a, &ac->rules[i], &vs[i], now, err, errlen);
+			if (rc > 0)
+				total += rc;
+		}
+		if (rc >= 0 && (rc = resolve_orphans(a, now, err, errlen)) > 0)
+			total += rc;
+		if (rc >= 0 && exec_sql(a->db, "COMMIT", err, errlen) < 0)
+			rc = -1;
+		if (rc < 0) {
+			char e2[256];
+			exec_sql(a->db, "ROLLBACK", e2, sizeof(e2));
+		}
+	}
+	for (i = 0; i < ac->nrules; i++)
+		verdicts_clear(&vs[i]);
+	free(vs);
+	if (rc < 0)
+		return -1;
+	if (total > 0 && a->c->deliver)
+		deliver_wake(a->c->deliver);
+	return total;
+}
+
+struct alerter *
+alert_new(struct collector *c, char *err, size_t errlen)
+{
+	struct alerter *a = xcalloc(1, sizeof(*a));
+
+	a->c = c;
+	pthread_mutex_init(&a->mu, NULL);
+	pthread_cond_init(&a->cv, NULL);
+	if (sqlite3_open_v2(c->conf->db, &a->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK || sqlfn_register(a->db) != SQLITE_OK) {
+		snprintf(err, errlen, "alerts: %s: %s", c->conf->db,
+		    a->db ? sqlite3_errmsg(a->db) : "cannot open");
+		alert_free(a);
+		return NULL;
+	}
+	sqlite3_busy_timeout(a->db, 5000);
+	return a;
+}
+
+static void *
+alert_main(void *arg)
+{
+	struct alerter *a = arg;
+	int64_t tick = a->c->conf->alerts->tick_ms;
+
+	pthread_mutex_lock(&a->mu);
+	while (!a->stop) {
+		struct timespec ts;
+		char err[512];
+
+		pthread_mutex_unlock(&a->mu);
+		if (alert_evaluate(a, time_now_ms(), err, sizeof(err)) < 0)
+			log_error("alert rules: %s", err);
+		pthread_mutex_lock(&a->mu);
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += tick / 1000;
+		ts.tv_nsec += (tick % 1000) * 1000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		while (!a->stop && pthread_cond_timedwait(&a->cv, &a->mu, &ts) != ETIMEDOUT)
+			;
+	}
+	pthread_mutex_unlock(&a->mu);
+	return NULL;
+}
+
+int
+alert_start(struct alerter *a, char *err, size_t errlen)
+{
+	if (a->c->conf->alerts == NULL || a->c->conf->alerts->nrules == 0)
+		return 0;
+	if (pthread_create(&a->th, NULL, alert_main, a) != 0) {
+		snprintf(err, errlen, "cannot start the alert thread");
+		return -1;
+	}
+	a->running = 1;
+	return 0;
+}
+
+void
+alert_stop(struct alerter *a)
+{
+	if (a == NULL || !a->running)
+		return;
+	pthread_mutex_lock(&a->mu);
+	a->stop = 1;
+	pthread_cond_signal(&a->cv);
+	pthread_mutex_unlock(&a->mu);
+	pthread_join(a->th, NULL);
+	a->running = 0;
+}
+
+void
+alert_free(struct alerter *a)
+{
+	if (a == NULL)
+		return;
+	alert_stop(a);
+	if (a->db)
+		sqlite3_close(a->db);
+	pthread_mutex_destroy(&a->mu);
+	pthread_cond_destroy(&a->cv);
+	free(a);
+}
