@@ -47,7 +47,7 @@ struct probe_run {
 	struct curl_slist		*req_headers;
 	char				 errbuf[CURL_ERROR_SIZE];
 	struct buf			 body;		/* kept only if needed */
-	struct buf			 headers;	/* kept only if needed */
+	struct buf			 headers;	/* http: always (cache status) */
 	bool				 keep_body, keep_headers;
 	int64_t				 bytes;		/* body bytes seen */
 	bool				 truncated;	/* stopped at max_body */

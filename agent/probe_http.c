@@ -8,9 +8,25 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "cache.h"
 #include "expect.h"
 #include "probe.h"
 #include "timeutil.h"
+
+/* Record the cache status the final answer's headers reveal (cache,
+ * cache_raw and, when an Age header came, age_s). */
+static void
+record_cache(struct probe_run *run, struct result *r)
+{
+	struct cache_info ci;
+
+	cache_normalise(run->headers.data, run->headers.len, &ci);
+	result_set_extra(r, "cache", json_string(cache_status_name(ci.status)));
+	result_set_extra(r, "cache_raw", ci.raw[0] ?
+	    result_text_json(ci.raw, strlen(ci.raw)) : json_null());
+	if (ci.has_age)
+		result_set_extra(r, "age_s", json_integer((json_int_t)ci.age_s));
+}
 
 /* Read the leaf certificate's notAfter while the connection is alive. */
 static void
@@ -43,8 +59,8 @@ on_header(char *data, size_t size, size_t n, void *arg)
 		if (run->cert_not_after == 0)
 			grab_cert_expiry(run);
 	}
-	if (run->keep_headers)
-		buf_append(&run->headers, data, len);
+	/* always kept (capped at 64 KiB): the cache status comes from them */
+	buf_append(&run->headers, data, len);
 	return len;
 }
 
@@ -162,6 +178,7 @@ probe_http_finish(struct probe_run *run, CURLcode code)
 	r->cert_not_after = run->cert_not_after;
 	if (run->probe_header != NULL && *run->probe_header != '\0')
 		result_set_extra(r, "probe_id", json_string(run->probe_id));
+	record_cache(run, r);
 	r->ok = true;
 	r->error_class = ERRCLASS_NONE;
 	r->error[0] = '\0';

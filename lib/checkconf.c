@@ -962,7 +962,6 @@ checkconf_clear(struct check_config *cc)
 		return;
 	e = &cc->expect;
 	free(cc->name);
-	free(cc->kind);
 	free(cc->service);
 	free(cc->layer);
 	free(cc->provider);
@@ -990,27 +989,34 @@ checkconf_clear(struct check_config *cc)
 	}
 	free(e->headers);
 	free(cc->host);
-	free(cc->tls.server_name);
-	free(cc->tls.ca_file);
-	if (cc->tls.issuer_regex)
-		regfree(&cc->tls.issuer_re);
-	free(cc->tls.issuer_regex);
-	free(cc->tcp.send);
-	if (cc->tcp.banner_regex)
-		regfree(&cc->tcp.banner_re);
-	free(cc->tcp.banner_regex);
-	free(cc->dns.name);
-	free(cc->dns.server);
-	for (size_t i = 0; i < cc->dns.nanswers; i++)
-		free(cc->dns.answers[i]);
-	free(cc->dns.answers);
-	for (size_t i = 0; i < cc->assets.ntargets; i++) {
-		free(cc->assets.targets[i].name);
-		free(cc->assets.targets[i].url);
-		free(cc->assets.targets[i].layer);
-		free(cc->assets.targets[i].provider);
+	/* the kind-specific part is a union: free only the kind's own */
+	if (cc->kind && strcmp(cc->kind, "tls") == 0) {
+		free(cc->tls.server_name);
+		free(cc->tls.ca_file);
+		if (cc->tls.issuer_regex)
+			regfree(&cc->tls.issuer_re);
+		free(cc->tls.issuer_regex);
+	} else if (cc->kind && strcmp(cc->kind, "tcp") == 0) {
+		free(cc->tcp.send);
+		if (cc->tcp.banner_regex)
+			regfree(&cc->tcp.banner_re);
+		free(cc->tcp.banner_regex);
+	} else if (cc->kind && strcmp(cc->kind, "dns") == 0) {
+		free(cc->dns.name);
+		free(cc->dns.server);
+		for (size_t i = 0; i < cc->dns.nanswers; i++)
+			free(cc->dns.answers[i]);
+		free(cc->dns.answers);
+	} else if (cc->kind && strcmp(cc->kind, "assets") == 0) {
+		for (size_t i = 0; i < cc->assets.ntargets; i++) {
+			free(cc->assets.targets[i].name);
+			free(cc->assets.targets[i].url);
+			free(cc->assets.targets[i].layer);
+			free(cc->assets.targets[i].provider);
+		}
+		free(cc->assets.targets);
 	}
-	free(cc->assets.targets);
+	free(cc->kind);
 	memset(cc, 0, sizeof(*cc));
 }
 

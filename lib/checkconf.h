@@ -112,10 +112,12 @@ struct check_config {
 	struct http_expect expect;	/* http */
 	char		*host;		/* tls, tcp: where to connect */
 	int		 port;
-	struct tls_check	tls;
-	struct tcp_check	tcp;
-	struct dns_check	dns;
-	struct assets_check	assets;
+	union {				/* by kind: only one is ever set */
+		struct tls_check	tls;
+		struct tcp_check	tcp;
+		struct dns_check	dns;
+		struct assets_check	assets;
+	};
 	char		 fingerprint[17];	/* hash of the canonical JSON;
 						 * equal = same check */
 };

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cache.h"
 #include "slo.h"
 #include "sloeng.h"
 #include "timeutil.h"
@@ -131,7 +132,9 @@ sloeng_aggregate(sqlite3 *db, const struct selector *sel, int64_t from_ms,
 	    "sum(e_timeout), sum(e_http_status), sum(e_assertion), sum(e_body), "
 	    "sum(e_internal), sum(e_consistency), sum(dns_us), sum(connect_us), "
 	    "sum(tls_us), sum(processing_us), sum(transfer_us), sum(total_us), "
-	    "sketch_agg(sketch), sum(inconclusive) "
+	    "sketch_agg(sketch), sum(inconclusive), sum(cache_hit), sum(cache_miss), "
+	    "sum(cache_expired), sum(cache_stale), sum(cache_bypass), "
+	    "sum(cache_dynamic), sum(cache_unknown) "
 	    "FROM (SELECT %s AS g, * FROM rollup_1d WHERE bucket >= ?1 AND bucket < ?2" SEL_WHERE
 	    " UNION ALL SELECT %s AS g, * FROM rollup_1h WHERE ((bucket >= ?3 AND bucket < ?4)"
 	    " OR (bucket >= ?5 AND bucket < ?6))" SEL_WHERE
@@ -173,6 +176,8 @@ sloeng_aggregate(sqlite3 *db, const struct selector *sel, int64_t from_ms,
 		for (int p = 0; p < 6; p++)
 			a->ph[p] = sqlite3_column_int64(st, k++);
 		a->inconclusive = sqlite3_column_int64(st, k + 1);
+		for (int c = 0; c < CACHE_NSTATUS; c++)
+			a->cache[c] = sqlite3_column_int64(st, k + 2 + c);
 		sketch_init(&a->sk);
 		if (sketch_decode_merge(&a->sk, sqlite3_column_blob(st, k),
 		    (size_t)sqlite3_column_bytes(st, k)) < 0) {
@@ -191,6 +196,46 @@ sloeng_aggregate(sqlite3 *db, const struct selector *sel, int64_t from_ms,
 	*out = v;
 	*nout = n;
 	return 0;
+}
+
+int64_t
+sloeng_cache_hits(const struct rollup_agg *a)
+{
+	int64_t n = 0;
+
+	for (int c = 0; c < CACHE_NSTATUS; c++)
+		if (cache_status_is_hit((enum cache_status)c))
+			n += a->cache[c];
+	return n;
+}
+
+int64_t
+sloeng_cache_lookups(const struct rollup_agg *a)
+{
+	int64_t n = 0;
+
+	for (int c = 0; c < CACHE_NSTATUS; c++)
+		if (cache_status_is_lookup((enum cache_status)c))
+			n += a->cache[c];
+	return n;
+}
+
+json_t *
+sloeng_cache_json(const struct rollup_agg *a)
+{
+	int64_t hits = sloeng_cache_hits(a), lookups = sloeng_cache_lookups(a);
+	json_t *o, *by = json_object();
+
+	for (int c = 0; c < CACHE_NSTATUS; c++)
+		json_object_set_new(by, cache_status_name((enum cache_status)c),
+		    json_integer((json_int_t)a->cache[c]));
+	o = json_object();
+	json_object_set_new(o, "hit_ratio", lookups > 0 ?
+	    json_real((double)hits / (double)lookups) : json_null());
+	json_object_set_new(o, "hits", json_integer((json_int_t)hits));
+	json_object_set_new(o, "lookups", json_integer((json_int_t)lookups));
+	json_object_set_new(o, "statuses", by);
+	return o;
 }
 
 void

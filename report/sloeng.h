@@ -11,6 +11,7 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
+#include "cache.h"
 #include "collconf.h"
 #include "errclass.h"
 #include "sketch.h"
@@ -23,6 +24,7 @@ struct rollup_agg {
 	int64_t		 e[ERRCLASS_COUNT];
 	int64_t		 ph[6];		/* dns, connect, tls, processing, transfer, total (us sums) */
 	struct sketch	 sk;		/* latency of passed runs */
+	int64_t		 cache[CACHE_NSTATUS];	/* results per cache status */
 };
 
 /* Columns a query may group by. */
@@ -37,6 +39,15 @@ int sloeng_aggregate(sqlite3 *db, const struct selector *sel, int64_t from_ms,
     int64_t to_ms, const char *by, struct rollup_agg **out, size_t *nout,
     char *err, size_t errlen);
 void sloeng_aggs_free(struct rollup_agg *v, size_t n);
+
+/* The cache-hit ratio's numerator (hit and stale answers) and denominator
+ * (answers with a known cache status) of an aggregate (README, "Cache
+ * status"). */
+int64_t sloeng_cache_hits(const struct rollup_agg *a);
+int64_t sloeng_cache_lookups(const struct rollup_agg *a);
+/* {"hit_ratio": r|null, "hits": n, "lookups": n, "statuses": {"hit": n, ...}}
+ * for a; new reference. */
+json_t *sloeng_cache_json(const struct rollup_agg *a);
 
 /* Good events of an aggregate under an SLO's SLI. */
 int64_t sloeng_good(const struct slo_config *slo, const struct rollup_agg *a);

@@ -581,6 +581,150 @@ eval_latency(struct alerter *al, const struct alert_rule *r, int64_t now,
 	return 0;
 }
 
+/* The aggregate of b (sorted by key) whose key is key; NULL if none. */
+static const struct rollup_agg *
+agg_find(const struct rollup_agg *b, size_t nb, const char *key)
+{
+	size_t lo = 0, hi = nb;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(b[mid].key, key);
+
+		if (c == 0)
+			return &b[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* cache_hit_drop: per check, the regions whose hit ratio over the window
+ * (with at least min_lookups answers that revealed a cache status) is under
+ * the threshold, or under fraction x the ratio over the baseline window;
+ * firing while at least min_regions regions do. */
+static int
+eval_cache_hit_drop(struct alerter *al, const struct alert_rule *r, int64_t now,
+    struct verdicts *vs, char *err, size_t errlen)
+{
+	struct rollup_agg *a = NULL, *b = NULL;
+	size_t n = 0, nb = 0, i = 0;
+	json_t *open;
+	char w[32], bw[32];
+
+	if (sloeng_aggregate(al->db, &r->sel, now - r->window_ms, now, "check_region",
+	    &a, &n, err, errlen) < 0)
+		return -1;
+	if (r->baseline_ms > 0 && sloeng_aggregate(al->db, &r->sel,
+	    now - r->baseline_ms, now, "check_region", &b, &nb, err, errlen) < 0) {
+		sloeng_aggs_free(a, n);
+		return -1;
+	}
+	duration_format(r->window_ms, w, sizeof(w));
+	duration_format(r->baseline_ms, bw, sizeof(bw));
+	open = open_incidents(al, r->name);
+	while (i < n) {
+		const char *sep = strchr(a[i].key, '\x1f');
+		size_t clen = sep ? (size_t)(sep - a[i].key) : strlen(a[i].key), j;
+		char *check = xstrndup(a[i].key, clen);
+		json_t *regions = json_array(), *per = json_array();
+		int64_t lookups_all = 0;
+		size_t nmeet = 0;
+		struct buf sum;
+		struct verdict *v;
+
+		buf_init(&sum, 8192);
+		for (j = i; j < n && strncmp(a[j].key, check, clen) == 0 &&
+		    a[j].key[clen] == '\x1f'; j++) {
+			const char *region = a[j].key + clen + 1;
+			const struct rollup_agg *base = b ? agg_find(b, nb, a[j].key) : NULL;
+			int64_t hits = sloeng_cache_hits(&a[j]);
+			int64_t lookups = sloeng_cache_lookups(&a[j]);
+			int64_t bl = base ? sloeng_cache_lookups(base) : 0;
+			double ratio = lookups ? (double)hits / (double)lookups : 0;
+			double bratio = bl ? (double)sloeng_cache_hits(base) / (double)bl : 0;
+			bool meets = false;
+
+			lookups_all += lookups;
+			if (lookups == 0)
+				continue;
+			if (lookups >= r->min_lookups) {
+				if (r->hit_threshold >= 0 && ratio < r->hit_threshold)
+					meets = true;
+				if (base && bl >= r->min_lookups &&
+				    ratio < r->baseline_fraction * bratio)
+					meets = true;
+			}
+			if (meets) {
+				nmeet++;
+				json_array_append_new(regions, json_string(region));
+			}
+			buf_printf(&sum, "%s: %lld/%lld hits (%.0f%%) over %s", region,
+			    (long long)hits, (long long)lookups, 100.0 * ratio, w);
+			if (base && bl > 0)
+				buf_printf(&sum, ", %.0f%% over %s", 100.0 * bratio, bw);
+			buf_printf(&sum, "%s\n", meets ? " - dropped" : "");
+			json_array_append_new(per, json_pack("{s:s, s:I, s:I, s:f, s:o}",
+			    "region", region, "hits", (json_int_t)hits, "lookups",
+			    (json_int_t)lookups, "hit_ratio", ratio, "baseline_ratio",
+			    base && bl > 0 ? json_real(bratio) : json_null()));
+		}
+		/* checks whose answers reveal no cache status are not judged */
+		if (lookups_all > 0 || json_object_get(open, check) != NULL) {
+			v = verdict_add(vs, check);
+			v->firing = (int64_t)nmeet >= r->min_regions;
+			snprintf(v->severity, sizeof(v->severity), "%s", r->severity);
+			v->check = xstrdup(check);
+			v->service = xstrdup(r->sel.service);
+			v->layer = xstrdup(r->sel.layer);
+			v->title = xasprintf("%s: cache-hit ratio dropped in %zu region%s",
+			    check, nmeet, nmeet == 1 ? "" : "s");
+			v->summary = chomp(sum.data ? buf_steal(&sum) : xstrdup(""));
+			v->regions = json_incref(regions);
+			v->details = json_pack("{s:O, s:s}", "regions_detail", per,
+			    "window", w);
+			if (r->hit_threshold >= 0)
+				json_object_set_new(v->details, "threshold",
+				    json_real(r->hit_threshold));
+			if (r->baseline_ms > 0) {
+				json_object_set_new(v->details, "baseline_window",
+				    json_string(bw));
+				json_object_set_new(v->details, "baseline_fraction",
+				    json_real(r->baseline_fraction));
+			}
+		}
+		buf_free(&sum);
+		json_decref(regions);
+		json_decref(per);
+		free(check);
+		i = j > i ? j : i + 1;
+	}
+	/* an open incident whose check is gone from the window resolves */
+	{
+		const char *target;
+		json_t *x;
+
+		json_object_foreach(open, target, x) {
+			bool seen = false;
+			for (size_t k = 0; k < vs->n; k++)
+				seen |= strcmp(vs->v[k].target, target) == 0;
+			if (!seen) {
+				struct verdict *v = verdict_add(vs, target);
+				snprintf(v->severity, sizeof(v->severity), "%s", r->severity);
+				v->check = xstrdup(target);
+				v->title = xasprintf("%s: no cache answers in the window", target);
+				v->summary = xstrdup("no results that reveal a cache status");
+			}
+		}
+	}
+	json_decref(open);
+	sloeng_aggs_free(a, n);
+	sloeng_aggs_free(b, nb);
+	return 0;
+}
+
 /* ---- incidents ---- */
 
 static json_t *
@@ -1013,6 +1157,9 @@ alert_evaluate(struct alerter *a, int64_t now, char *err, size_t errlen)
 			break;
 		case RULE_LATENCY:
 			rc = eval_latency(a, r, now, &vs[i], err, errlen);
+			break;
+		case RULE_CACHE_HIT_DROP:
+			rc = eval_cache_hit_drop(a, r, now, &vs[i], err, errlen);
 			break;
 		default:
 			rc = -1;

@@ -19,7 +19,8 @@
 #define SLO30_MS	(30 * DAY_MS)
 
 const char *const alert_rule_type_names[] = {
-	"burn_rate", "check_down", "cert_expiry", "agent_silent", "latency", NULL
+	"burn_rate", "check_down", "cert_expiry", "agent_silent", "latency",
+	"cache_hit_drop", NULL
 };
 
 static const char *const severities[] = { "page", "ticket", "info", NULL };
@@ -152,6 +153,8 @@ parse_rule(struct confctx *c, const char *p, json_t *o, struct alert_rule *r,
 		[RULE_AGENT_SILENT] = { "after", "agents", NULL },
 		[RULE_LATENCY] = { "selector", "percentile", "window", "threshold",
 		    "min_results", NULL },
+		[RULE_CACHE_HIT_DROP] = { "selector", "window", "threshold", "baseline",
+		    "min_regions", "min_lookups", NULL },
 	};
 	const char *allowed[24] = { "name", "type", "severity", "receivers", "repeat" };
 	char q[CONF_PATH_MAX];
@@ -161,7 +164,8 @@ parse_rule(struct confctx *c, const char *p, json_t *o, struct alert_rule *r,
 	conf_get_string(c, p, o, "name", true, &r->name);
 	if (json_object_get(o, "type") == NULL) {
 		conf_error(c, conf_path(q, p, "type"), "required key is missing (one of "
-		    "burn_rate, check_down, cert_expiry, agent_silent, latency)");
+		    "burn_rate, check_down, cert_expiry, agent_silent, latency, "
+		    "cache_hit_drop)");
 		return;
 	}
 	if (conf_get_enum(c, p, o, "type", alert_rule_type_names, &type) < 0)
@@ -276,6 +280,49 @@ parse_rule(struct confctx *c, const char *p, json_t *o, struct alert_rule *r,
 			r->threshold_us = t * 1000;
 		}
 		conf_get_int(c, p, o, "min_results", 1, 1000000, &r->min_results);
+		break;
+	case RULE_CACHE_HIT_DROP:
+		r->window_ms = 600000;
+		r->min_regions = 2;
+		r->min_lookups = 10;
+		r->hit_threshold = -1;
+		conf_get_duration(c, p, o, "window", 60000, 30 * DAY_MS, &r->window_ms);
+		conf_get_int(c, p, o, "min_regions", 1, 100, &r->min_regions);
+		conf_get_int(c, p, o, "min_lookups", 1, 1000000, &r->min_lookups);
+		if ((x = json_object_get(o, "threshold")) != NULL) {
+			if (!json_is_number(x) || json_number_value(x) <= 0 ||
+			    json_number_value(x) > 1)
+				conf_error(c, conf_path(q, p, "threshold"), "must be a hit "
+				    "ratio above 0 and at most 1, e.g. 0.5");
+			else
+				r->hit_threshold = json_number_value(x);
+		}
+		if ((x = json_object_get(o, "baseline")) != NULL &&
+		    conf_object(c, conf_path(q, p, "baseline"), x) != NULL) {
+			static const char *const bk[] = { "window", "fraction", NULL };
+			json_t *f = json_object_get(x, "fraction");
+
+			conf_only_keys(c, q, x, bk);
+			if (!json_object_get(x, "window") || f == NULL)
+				conf_error(c, q, "needs \"window\" and \"fraction\" (e.g. "
+				    "\"1d\" and 0.5: the ratio under half of the day's)");
+			conf_get_duration(c, q, x, "window", 60000, 30 * DAY_MS,
+			    &r->baseline_ms);
+			if (f != NULL && (!json_is_number(f) || json_number_value(f) <= 0 ||
+			    json_number_value(f) >= 1)) {
+				char fp[CONF_PATH_MAX];
+				conf_error(c, conf_path(fp, q, "fraction"), "must be a number "
+				    "between 0 and 1, e.g. 0.5");
+			} else if (f != NULL)
+				r->baseline_fraction = json_number_value(f);
+			if (r->baseline_ms > 0 && r->baseline_ms <= r->window_ms)
+				conf_error(c, q, "the baseline window must be longer than "
+				    "the rule's window");
+		}
+		if (json_object_get(o, "threshold") == NULL &&
+		    json_object_get(o, "baseline") == NULL)
+			conf_error(c, p, "a cache_hit_drop rule needs \"threshold\" (a "
+			    "hit ratio) and/or \"baseline\" ({\"window\", \"fraction\"})");
 		break;
 	default:
 		break;

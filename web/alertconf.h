@@ -15,7 +15,7 @@
 
 enum rule_type {
 	RULE_BURN_RATE = 0, RULE_CHECK_DOWN, RULE_CERT_EXPIRY, RULE_AGENT_SILENT,
-	RULE_LATENCY, RULE_NTYPES
+	RULE_LATENCY, RULE_CACHE_HIT_DROP, RULE_NTYPES
 };
 
 extern const char *const alert_rule_type_names[];	/* NULL-terminated */
@@ -48,9 +48,14 @@ struct alert_rule {
 	int64_t			 after_ms;
 	char			**agents;	/* NULL: every configured agent */
 	size_t			 nagents;
-	/* latency */
+	/* latency (window_ms also cache_hit_drop's short window) */
 	double			 percentile;	/* 0..100 */
 	int64_t			 window_ms, threshold_us, min_results;
+	/* cache_hit_drop (min_regions as check_down) */
+	double			 hit_threshold;		/* ratio; < 0: off */
+	int64_t			 baseline_ms;		/* 0: no baseline */
+	double			 baseline_fraction;
+	int64_t			 min_lookups;
 };
 
 /* A one-off window (start_ms..end_ms) or a weekly one (days bitmask, start

@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,7 @@ api_index(struct collector *c, struct http_request *r, struct http_response *res
 	    "  /api/v1/slos/NAME\n  /api/v1/burndown?slo=NAME\n"
 	    "  /api/v1/series?check=NAME&region=R&from=24h&step=5m&by=region\n"
 	    "  /api/v1/results?check=NAME&region=R&ok=false&from=24h&limit=100\n"
+	    "  /api/v1/cache?from=1h&to=0s&by=check|layer|provider|region&check=NAME\n"
 	    "  /api/v1/agents\n  /api/v1/incidents?since=7d\n"
 	    "  /metrics  /healthz\n", PACKAGE_VERSION);
 }
@@ -257,6 +259,67 @@ api_series(struct collector *c, struct http_request *r, struct http_response *re
 }
 
 void
+api_cache(struct collector *c, struct http_request *r, struct http_response *resp)
+{
+	static const char *const bys[] = { "check", "layer", "provider", "region",
+		"service", "check_region", NULL };
+	const char *by = http_query(r, "by");
+	int64_t now = time_now_ms(), from, to;
+	struct selector sel;
+	struct rollup_agg *a;
+	size_t n, i;
+	char err[256];
+	json_t *rows;
+	sqlite3 *db;
+	int rc, ok_by = by == NULL;
+
+	if (api_parse_time(http_query(r, "from") ? http_query(r, "from") : "1h",
+	    now, &from) < 0 || api_parse_time(http_query(r, "to") ?
+	    http_query(r, "to") : "0s", now, &to) < 0 || to <= from) {
+		http_error(resp, 400, "from/to: Unix ms or a duration ago such as 24h "
+		    "(from before to)");
+		return;
+	}
+	for (i = 0; by && bys[i]; i++)
+		ok_by |= strcmp(by, bys[i]) == 0;
+	if (!ok_by) {
+		http_error(resp, 400, "by: one of check, layer, provider, region, "
+		    "service, check_region");
+		return;
+	}
+	memset(&sel, 0, sizeof(sel));
+	sel.check = (char *)(uintptr_t)http_query(r, "check");
+	sel.layer = (char *)(uintptr_t)http_query(r, "layer");
+	sel.provider = (char *)(uintptr_t)http_query(r, "provider");
+	sel.region = (char *)(uintptr_t)http_query(r, "region");
+	sel.service = (char *)(uintptr_t)http_query(r, "service");
+	db = store_reader(c->st);
+	rc = sloeng_aggregate(db, &sel, from, to, by, &a, &n, err, sizeof(err));
+	store_reader_put(c->st, db);
+	if (rc < 0) {
+		http_error(resp, 500, "cache: %s", err);
+		return;
+	}
+	rows = json_array();
+	for (i = 0; i < n; i++) {
+		json_t *o = sloeng_cache_json(&a[i]);
+
+		if (by != NULL) {
+			char *sep = strchr(a[i].key, '\x1f');
+			if (sep != NULL) {
+				*sep = '\0';
+				json_object_set_new(o, "region", json_string(sep + 1));
+			}
+			json_object_set_new(o, sep ? "check" : by, json_string(a[i].key));
+		}
+		json_array_append_new(rows, o);
+	}
+	sloeng_aggs_free(a, n);
+	http_json(resp, 200, json_pack("{s:I,s:I,s:s?,s:o}", "from", (json_int_t)from,
+	    "to", (json_int_t)to, "by", by, "rows", rows));
+}
+
+void
 api_agents(struct collector *c, struct http_request *r, struct http_response *resp)
 {
 	sqlite3 *db = store_reader(c->st);
@@ -345,6 +408,23 @@ api_metrics(struct collector *c, struct http_request *r, struct http_response *r
 			if (!json_is_number(ratio))
 				continue;
 			buf_printf(b, "vantage_check_success_ratio{");
+			promtext_label(b, "check", json_string_value(json_object_get(o,
+			    "check")), true);
+			promtext_label(b, "region", json_string_value(json_object_get(o,
+			    "region")), false);
+			buf_printf(b, "} %.9g\n", json_number_value(ratio));
+		}
+	}
+	promtext_help(b, "vantage_check_cache_hit_ratio", "gauge",
+	    "Share of answers served from the CDN cache (hit or stale) among those "
+	    "that revealed a cache status, per check and region over the last 5 "
+	    "minutes.");
+	if (s) {
+		json_array_foreach(s->checks, i, o) {
+			json_t *ratio = json_object_get(o, "cache_hit_ratio");
+			if (!json_is_number(ratio))
+				continue;
+			buf_printf(b, "vantage_check_cache_hit_ratio{");
 			promtext_label(b, "check", json_string_value(json_object_get(o,
 			    "check")), true);
 			promtext_label(b, "region", json_string_value(json_object_get(o,

@@ -77,12 +77,20 @@ check_ratios(sqlite3 *db, int64_t now, char *err, size_t errlen)
 	arr = json_array();
 	for (size_t i = 0; i < n; i++) {
 		char *sep = strchr(a[i].key, '\x1f');
+		int64_t lookups = sloeng_cache_lookups(&a[i]);
+		json_t *o;
+
 		if (sep)
 			*sep = '\0';
-		json_array_append_new(arr, json_pack("{s:s,s:s,s:I,s:I,s:o}",
+		o = json_pack("{s:s,s:s,s:I,s:I,s:o}",
 		    "check", a[i].key, "region", sep ? sep + 1 : "",
 		    "total", (json_int_t)a[i].total, "good", (json_int_t)a[i].good,
-		    "ratio", sloeng_ratio(slo_availability(a[i].good, a[i].total))));
+		    "ratio", sloeng_ratio(slo_availability(a[i].good, a[i].total)));
+		/* only where answers revealed a cache status */
+		if (lookups > 0)
+			json_object_set_new(o, "cache_hit_ratio", json_real(
+			    (double)sloeng_cache_hits(&a[i]) / (double)lookups));
+		json_array_append_new(arr, o);
 	}
 	sloeng_aggs_free(a, n);
 	return arr;

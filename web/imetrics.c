@@ -18,6 +18,8 @@ struct series {
 	char		*check, *region, *service, *layer;
 	int64_t		 by_class[ERRCLASS_COUNT];	/* [0]: ok */
 	int64_t		 inconclusive;
+	int64_t		 cache[CACHE_NSTATUS];	/* results per cache status */
+	bool		 has_cache;
 	int64_t		 hist[IMETRICS_NBOUNDS + 1];	/* ok and failed runs */
 	double		 sum_s;
 	int64_t		 count;
@@ -113,6 +115,21 @@ imetrics_add_inconclusive(struct ingest_metrics *im, const char *check,
 	pthread_mutex_unlock(&im->mu);
 }
 
+void
+imetrics_add_cache(struct ingest_metrics *im, const char *check, const char *region,
+    const char *service, const char *layer, enum cache_status cs)
+{
+	struct series *x;
+
+	if ((unsigned)cs >= CACHE_NSTATUS)
+		return;
+	pthread_mutex_lock(&im->mu);
+	x = series_get(im, check, region, service, layer);
+	x->cache[cs]++;
+	x->has_cache = true;
+	pthread_mutex_unlock(&im->mu);
+}
+
 static void
 labels(struct buf *out, const struct series *x)
 {
@@ -144,6 +161,19 @@ imetrics_write(struct ingest_metrics *im, struct buf *out)
 			labels(out, x);
 			promtext_label(out, "result", "inconclusive", false);
 			buf_printf(out, "} %lld\n", (long long)x->inconclusive);
+		}
+	}
+	promtext_help(out, "vantage_check_cache_results_total", "counter",
+	    "HTTP results ingested since the collector started, by the CDN cache "
+	    "status they revealed.");
+	for (size_t i = 0; i < im->n; i++) {
+		const struct series *x = im->order[i];
+		for (int c = 0; x->has_cache && c < CACHE_NSTATUS; c++) {
+			buf_printf(out, "vantage_check_cache_results_total{");
+			labels(out, x);
+			promtext_label(out, "cache", cache_status_name((enum cache_status)c),
+			    false);
+			buf_printf(out, "} %lld\n", (long long)x->cache[c]);
 		}
 	}
 	promtext_help(out, "vantage_check_duration_seconds", "histogram",

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "cache.h"
 #include "errclass.h"
 
 struct ingest_metrics;
@@ -24,6 +25,10 @@ void imetrics_add(struct ingest_metrics *im, const char *check, const char *regi
  * network was down): result="inconclusive", not in the histogram. */
 void imetrics_add_inconclusive(struct ingest_metrics *im, const char *check,
     const char *region, const char *service, const char *layer);
+/* Count the cache status of one stored (conclusive) http result. */
+void imetrics_add_cache(struct ingest_metrics *im, const char *check,
+    const char *region, const char *service, const char *layer,
+    enum cache_status cs);
 /* Append the Prometheus text of every series to out. */
 void imetrics_write(struct ingest_metrics *im, struct buf *out);
 void imetrics_free(struct ingest_metrics *im);

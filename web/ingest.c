@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cache.h"
 #include "collector.h"
 #include "imetrics.h"
 #include "ingest.h"
@@ -136,6 +137,11 @@ ingest_parse_result(json_t *rec, const char *agent, int64_t now_ms,
 		return -1;
 	}
 	row->inconclusive = json_is_true(v) && !row->ok;
+	/* the CDN cache status (http results): lenient, an unknown value
+	 * (a newer agent's) counts as "unknown" */
+	v = json_object_get(rec, "cache");
+	row->has_cache = v != NULL && !json_is_null(v);
+	row->cache = (int)cache_status_parse(json_string_value(v));
 	v = json_object_get(rec, "error_class");
 	if (row->ok) {
 		if (v && !json_is_null(v)) {
@@ -277,10 +283,15 @@ ingest_handle(struct collector *c, struct http_request *r, struct http_response 
 			if (rows[i].inconclusive)
 				imetrics_add_inconclusive(c->im, rows[i].check, rep.region,
 				    rows[i].service, rows[i].layer);
-			else
+			else {
 				imetrics_add(c->im, rows[i].check, rep.region, rows[i].service,
 				    rows[i].layer, rows[i].ok, rows[i].error_class,
 				    rows[i].total_us);
+				if (rows[i].has_cache)
+					imetrics_add_cache(c->im, rows[i].check, rep.region,
+					    rows[i].service, rows[i].layer,
+					    (enum cache_status)rows[i].cache);
+			}
 		}
 	}
 	/* rejected results are acknowledged too: resending cannot fix them */

@@ -16,6 +16,7 @@ const struct route http_routes[] = {
 	{ "GET", "/api/v1/slos", AUTH_READ, api_slos },
 	{ "GET", "/api/v1/slos/", AUTH_READ, api_slo },
 	{ "GET", "/api/v1/series", AUTH_READ, api_series },
+	{ "GET", "/api/v1/cache", AUTH_READ, api_cache },
 	{ "GET", "/api/v1/agents", AUTH_READ, api_agents },
 	{ "GET", "/api/v1/incidents", AUTH_READ, api_incidents },
 	{ "GET", "/api/v1/matrix", AUTH_READ, dash_matrix },

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cache.h"
 #include "sketch.h"
 #include "sqlfn.h"
 #include "sqlmig.h"
@@ -66,7 +67,7 @@ struct store *
 store_open(const char *path, int nreaders, char *err, size_t errlen)
 {
 	struct store *st = xcalloc(1, sizeof(*st));
-	char *msg = NULL, sql[2048];
+	char *msg = NULL, sql[4096];
 
 	pthread_mutex_init(&st->wmu, NULL);
 	pthread_mutex_init(&st->rmu, NULL);
@@ -93,8 +94,11 @@ store_open(const char *path, int nreaders, char *err, size_t errlen)
 		    "service, layer, provider, region, total, good, e_dns, e_connect, "
 		    "e_tls, e_timeout, e_http_status, e_assertion, e_body, e_internal, "
 		    "e_consistency, dns_us, connect_us, tls_us, processing_us, "
-		    "transfer_us, total_us, sketch, inconclusive) "
-		    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+		    "transfer_us, total_us, sketch, inconclusive, cache_hit, "
+		    "cache_miss, cache_expired, cache_stale, cache_bypass, "
+		    "cache_dynamic, cache_unknown) "
+		    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
+		    "?,?,?,?,?,?,?) "
 		    "ON CONFLICT (check_name, agent, bucket) DO UPDATE SET "
 		    "service = excluded.service, layer = excluded.layer, "
 		    "provider = excluded.provider, region = excluded.region, "
@@ -109,6 +113,13 @@ store_open(const char *path, int nreaders, char *err, size_t errlen)
 		    "e_internal = e_internal + excluded.e_internal, "
 		    "e_consistency = e_consistency + excluded.e_consistency, "
 		    "inconclusive = inconclusive + excluded.inconclusive, "
+		    "cache_hit = cache_hit + excluded.cache_hit, "
+		    "cache_miss = cache_miss + excluded.cache_miss, "
+		    "cache_expired = cache_expired + excluded.cache_expired, "
+		    "cache_stale = cache_stale + excluded.cache_stale, "
+		    "cache_bypass = cache_bypass + excluded.cache_bypass, "
+		    "cache_dynamic = cache_dynamic + excluded.cache_dynamic, "
+		    "cache_unknown = cache_unknown + excluded.cache_unknown, "
 		    "dns_us = dns_us + excluded.dns_us, "
 		    "connect_us = connect_us + excluded.connect_us, "
 		    "tls_us = tls_us + excluded.tls_us, "
@@ -193,6 +204,7 @@ struct group {
 	int64_t		 bucket;
 	int64_t		 total, good, e[ERRCLASS_COUNT], ph[6];
 	int64_t		 inconclusive;
+	int64_t		 cache[CACHE_NSTATUS];	/* per cache status */
 	struct sketch	 sk;
 };
 
@@ -260,6 +272,8 @@ group_rows(const struct ingest_row *rows, size_t n, int64_t width, struct group 
 			continue;
 		}
 		g[j].total++;
+		if (r->has_cache && r->cache >= 0 && r->cache < CACHE_NSTATUS)
+			g[j].cache[r->cache]++;
 		if (r->ok) {
 			g[j].good++;
 			sketch_add(&g[j].sk, (double)r->total_us);
@@ -302,6 +316,8 @@ upsert_groups(struct store *st, int tier, const struct agent_report *rep,
 		blob = sketch_encode(&g[i].sk, &len);
 		sqlite3_bind_blob(s, k++, blob, (int)len, free);
 		sqlite3_bind_int64(s, k++, g[i].inconclusive);
+		for (int c = 0; c < CACHE_NSTATUS; c++)
+			sqlite3_bind_int64(s, k++, g[i].cache[c]);
 		rc = step_reset(s);
 		if (rc != SQLITE_DONE) {
 			snprintf(err, errlen, "%s: %s", tier_tables[tier],

@@ -24,6 +24,8 @@ struct ingest_row {
 					 * counted, kept out of total/good and
 					 * the check-down streaks */
 	enum errclass	 error_class;
+	bool		 has_cache;	/* the record had a cache field */
+	int		 cache;		/* enum cache_status, when has_cache */
 	int64_t		 dns_us, connect_us, tls_us, processing_us, transfer_us, total_us;
 	const char	*body;		/* the record's JSON text */
 	size_t		 body_len;

@@ -18,6 +18,7 @@
 
 #include "alert.h"
 #include "alertconf.h"
+#include "cache.h"
 #include "collconf.h"
 #include "collector.h"
 #include "conf.h"
@@ -794,6 +795,118 @@ START_TEST(test_latency_under)
 }
 END_TEST
 
+/* ---- cache_hit_drop ---- */
+
+/* One http result per character of pattern ('H' a cache hit, 'M' a miss,
+ * 'U' unknown) of front-door check from agent, from t0 every step ms. */
+static void
+feed_cache(struct env *e, const char *agent, const char *check,
+    const char *pattern, int64_t t0, int64_t step)
+{
+	size_t ai = agent_index(agent), n = strlen(pattern);
+	struct agent_report rep = { agent, agents[ai].region, "test", "0.1.0", 0, 0 };
+	struct ingest_row *rows = calloc(n, sizeof(*rows));
+	char err[256];
+
+	ck_assert_ptr_nonnull(rows);
+	for (size_t i = 0; i < n; i++) {
+		struct ingest_row *r = &rows[i];
+
+		r->seq = ++e->seq[ai];
+		r->ts = t0 + (int64_t)i * step;
+		r->check = check;
+		r->kind = "http";
+		r->service = "micro";
+		r->layer = "front_door";
+		r->provider = "test";
+		r->ok = true;
+		r->total_us = 50000;
+		r->has_cache = true;
+		r->cache = pattern[i] == 'H' ? CACHE_HIT : pattern[i] == 'M' ?
+		    CACHE_MISS : CACHE_UNKNOWN;
+		r->body = "{}";
+		r->body_len = 2;
+	}
+	ck_assert_msg(store_ingest(e->col.st, &rep, rows, n, 5000, err,
+	    sizeof(err)) == 0, "ingest: %s", err);
+	free(rows);
+}
+
+/* Threshold: one region under it is not enough; two are; cached answers
+ * later (the misses out of the window) resolve. */
+START_TEST(test_cache_hit_drop_threshold)
+{
+	struct env e;
+	int64_t t;
+
+	env_open(&e, "{\"name\": \"fd-cache\", \"type\": \"cache_hit_drop\", "
+	    "\"selector\": {\"layer\": \"front_door\"}, \"window\": \"10m\", "
+	    "\"threshold\": 0.5, \"min_lookups\": 5, \"receivers\": [\"r1\"]}", NULL);
+	t = e.now;
+	feed_cache(&e, "a-us", "fd", "HHHHHHHHHH", t - 8 * MIN_MS, 1000);
+	feed_cache(&e, "a-eu", "fd", "HHHHHHHHHH", t - 8 * MIN_MS, 1000);
+	ck_assert_int_eq(eval(&e, t), 0);
+	feed_cache(&e, "a-us", "fd", "MMMMMMMMMMMUUUU", t - 5 * MIN_MS, 1000);
+	ck_assert_int_eq(eval(&e, t), 0);	/* one region */
+	/* too few lookups in a third region do not matter either way */
+	feed_cache(&e, "a-ap", "fd", "MM", t - 5 * MIN_MS, 1000);
+	ck_assert_int_eq(eval(&e, t), 0);
+	feed_cache(&e, "a-eu", "fd", "MMMMMMMMMMMM", t - 5 * MIN_MS, 1000);
+	ck_assert_int_eq(eval(&e, t), 1);
+	ck_text_eq(&e, "ticket", "SELECT severity FROM incidents");
+	ck_text_eq(&e, "fd", "SELECT target FROM incidents");
+	ck_text_has(&e, "cache-hit ratio dropped in 2 regions",
+	    "SELECT title FROM incidents");
+	ck_text_has(&e, "us-east: 10/21 hits (48%) over 10m - dropped",
+	    "SELECT summary FROM incidents");
+	ck_text_has(&e, "eu-central: 10/22 hits (45%)", "SELECT summary FROM incidents");
+	ck_text_eq(&e, "[\"eu-central\",\"us-east\"]", "SELECT regions FROM incidents");
+	ck_assert_int_eq(eval(&e, t + 1000), 0);
+	feed_cache(&e, "a-us", "fd", "HHHHHHHHHH", t + 11 * MIN_MS, 1000);
+	feed_cache(&e, "a-eu", "fd", "HHHHHHHHHH", t + 11 * MIN_MS, 1000);
+	ck_assert_int_eq(eval(&e, t + 15 * MIN_MS), 1);
+	ck_text_eq(&e, "resolved", "SELECT status FROM incidents");
+	env_close(&e);
+}
+END_TEST
+
+/* Baseline: the last hour under half of the day's ratio, in two regions;
+ * results without a cache status (other kinds) are never judged. */
+START_TEST(test_cache_hit_drop_baseline)
+{
+	struct env e;
+	int64_t t;
+
+	env_open(&e, "{\"name\": \"fd-cache\", \"type\": \"cache_hit_drop\", "
+	    "\"selector\": {\"layer\": \"front_door\"}, \"window\": \"1h\", "
+	    "\"baseline\": {\"window\": \"1d\", \"fraction\": 0.5}, "
+	    "\"min_lookups\": 5, \"severity\": \"page\", \"receivers\": [\"r1\"]}",
+	    NULL);
+	t = e.now;
+	feed(&e, "a-us", "no-cache", "front_door", "OOOOOOOOOO");
+	feed(&e, "a-eu", "no-cache", "front_door", "OOOOOOOOOO");
+	for (size_t i = 0; i < 2; i++) {
+		const char *a = i ? "a-eu" : "a-us";
+		feed_cache(&e, a, "fd", "HHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHH",
+		    t - 5 * HOUR_MS, 60000);
+		/* the hour: 5/10 = 0.5, not under half the day's 45/50 */
+		feed_cache(&e, a, "fd", "HHHHHMMMMM", t - 30 * MIN_MS, 60000);
+	}
+	ck_assert_int_eq(eval(&e, t), 0);
+	ck_assert_int_eq(qint(&e, "SELECT count(*) FROM incidents"), 0);
+	for (size_t i = 0; i < 2; i++)
+		feed_cache(&e, i ? "a-eu" : "a-us", "fd", "MMMMM", t - 10 * MIN_MS, 60000);
+	/* hour: 5/15 = 0.33 < 0.5 x day 45/55 = 0.41 */
+	ck_assert_int_eq(eval(&e, t), 1);
+	ck_text_eq(&e, "page", "SELECT severity FROM incidents");
+	ck_text_has(&e, "5/15 hits (33%) over 1h, 82% over 1d - dropped",
+	    "SELECT summary FROM incidents");
+	ck_assert_int_eq(qint(&e, "SELECT count(*) FROM incidents WHERE target = "
+	    "'no-cache'"), 0);
+	env_close(&e);
+}
+END_TEST
+
 /* ---- maintenance ---- */
 
 /* RFC 3339 of Unix ms: "Z", or with a +HH:MM offset when off_min > 0. */
@@ -1143,7 +1256,13 @@ static const struct {
 	  "alerts.rules[0].receivers[1]: no receiver named \"nope\" in alerts.receivers" },
 	{ ERR_RCV ", " ERR_RULE("\"type\": \"check_up\""),
 	  "alerts.rules[0].type: must be one of: burn_rate, check_down, cert_expiry, "
-	  "agent_silent, latency" },
+	  "agent_silent, latency, cache_hit_drop" },
+	{ ERR_RCV ", " ERR_RULE("\"type\": \"cache_hit_drop\""),
+	  "alerts.rules[0]: a cache_hit_drop rule needs \"threshold\"" },
+	{ ERR_RCV ", " ERR_RULE("\"type\": \"cache_hit_drop\", \"window\": \"1h\", "
+	  "\"baseline\": {\"window\": \"30m\", \"fraction\": 0.5}"),
+	  "alerts.rules[0].baseline: the baseline window must be longer than the "
+	  "rule's window" },
 	{ ERR_RCV ", \"rules\": [{\"name\": \"x\", \"receivers\": [\"r1\"]}]",
 	  "alerts.rules[0].type: required key is missing" },
 	{ ERR_RCV ", " ERR_GOOD_RULE ", \"maintenance\": [{\"name\": \"m\", \"weekly\": "
@@ -1385,6 +1504,8 @@ main(void)
 	tcase_add_test(tc, test_agent_silent_after_restart);
 	tcase_add_test(tc, test_latency);
 	tcase_add_test(tc, test_latency_under);
+	tcase_add_test(tc, test_cache_hit_drop_threshold);
+	tcase_add_test(tc, test_cache_hit_drop_baseline);
 	tcase_add_test(tc, test_maintenance_one_off);
 	tcase_add_test(tc, test_maintenance_weekly_tz);
 	tcase_add_test(tc, test_maintenance_ends_while_open);
