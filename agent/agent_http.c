@@ -11,6 +11,7 @@
 #include <microhttpd.h>
 
 #include "agent_http.h"
+#include "netaddr.h"
 #include "errclass.h"
 #include "promtext.h"
 #include "sched.h"
@@ -23,32 +24,6 @@ struct agent_http {
 	struct MHD_Daemon	*d;
 	struct sched		*s;
 };
-
-int
-agent_http_split_addr(const char *addr, char *host, size_t hostlen, unsigned *port)
-{
-	const char *colon = strrchr(addr, ':');
-	size_t hl;
-	char *end;
-	long p;
-
-	if (colon == NULL)
-		return -1;
-	p = strtol(colon + 1, &end, 10);
-	if (colon[1] == '\0' || *end != '\0' || p < 0 || p > 65535)
-		return -1;
-	hl = (size_t)(colon - addr);
-	if (hl >= 2 && addr[0] == '[' && addr[hl - 1] == ']') {
-		addr++;
-		hl -= 2;
-	}
-	if (hl == 0 || hl >= hostlen)
-		return -1;
-	memcpy(host, addr, hl);
-	host[hl] = '\0';
-	*port = (unsigned)p;
-	return 0;
-}
 
 /* How long ago ts_ms was (0 for none or the future). */
 static int64_t
@@ -392,7 +367,7 @@ agent_http_start(const char *addr, struct sched *s, unsigned *port,
 	int rc;
 
 	h->s = s;
-	if (agent_http_split_addr(addr, host, sizeof(host), port) < 0) {
+	if (netaddr_split(addr, host, sizeof(host), port) < 0) {
 		snprintf(err, errlen, "bad listen address \"%s\" (want host:port)", addr);
 		goto fail;
 	}

@@ -23,9 +23,5 @@ void agent_http_stop(struct agent_http *h);
 void agent_http_metrics(struct sched *s, struct buf *out);
 void agent_http_health(struct sched *s, struct buf *out, int *http_status);
 
-/* Split "host:port" / "[v6]:port" into host (hostlen bytes) and port.
- * Returns 0 or -1. */
-int agent_http_split_addr(const char *addr, char *host, size_t hostlen,
-    unsigned *port);
 
 #endif

@@ -14,6 +14,7 @@
 
 #include "agentconf.h"
 #include "conf.h"
+#include "netaddr.h"
 #include "log.h"
 #include "secret.h"
 #include "xmalloc.h"
@@ -33,16 +34,11 @@ valid_id(const char *s)
 static int
 valid_listen(const char *s)
 {
-	const char *colon = strrchr(s, ':');
-	size_t ndig;
+	char host[256];
+	unsigned port;
 
-	if (colon == NULL || colon == s)
-		return 0;
-	/* digits only: strtol would also take " 80" and "+80" */
-	ndig = strspn(colon + 1, "0123456789");
-	if (ndig == 0 || ndig > 5 || colon[1 + ndig] != '\0')
-		return 0;
-	return strtol(colon + 1, NULL, 10) <= 65535;
+	/* digits only for the port: " 80" and "+80" are refused */
+	return netaddr_split(s, host, sizeof(host), &port) == 0;
 }
 
 /* A header name (RFC 9110 token). */

@@ -9,6 +9,7 @@
 #include "alertconf.h"
 #include "collconf.h"
 #include "conf.h"
+#include "netaddr.h"
 #include "secret.h"
 #include "timeutil.h"
 #include "xmalloc.h"
@@ -29,14 +30,11 @@ valid_id(const char *s)
 static bool
 valid_listen(const char *s)
 {
-	const char *colon = strrchr(s, ':');
-	char *end;
-	long port;
+	char host[256];
+	unsigned port;
 
-	if (colon == NULL || colon == s || colon[1] == '\0')
-		return false;
-	port = strtol(colon + 1, &end, 10);
-	return *end == '\0' && port >= 0 && port <= 65535;
+	/* digits only for the port: " 80" and "+80" are refused */
+	return netaddr_split(s, host, sizeof(host), &port) == 0;
 }
 
 static void

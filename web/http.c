@@ -15,6 +15,7 @@
 #include "collector.h"
 #include "http.h"
 #include "log.h"
+#include "netaddr.h"
 #include "sign.h"
 #include "xmalloc.h"
 
@@ -266,27 +267,6 @@ read_pem(const char *path, char *err, size_t errlen)
 	return buf_steal(&b);
 }
 
-static int
-split_addr(const char *addr, char *host, size_t hostlen, unsigned *port)
-{
-	const char *colon = strrchr(addr, ':');
-	size_t hl;
-
-	if (colon == NULL)
-		return -1;
-	*port = (unsigned)strtoul(colon + 1, NULL, 10);
-	hl = (size_t)(colon - addr);
-	if (hl >= 2 && addr[0] == '[' && addr[hl - 1] == ']') {
-		addr++;
-		hl -= 2;
-	}
-	if (hl == 0 || hl >= hostlen)
-		return -1;
-	memcpy(host, addr, hl);
-	host[hl] = '\0';
-	return 0;
-}
-
 struct http_server *
 http_start(struct collector *c, unsigned *ports, char *err, size_t errlen)
 {
@@ -307,7 +287,7 @@ http_start(struct collector *c, unsigned *ports, char *err, size_t errlen)
 		unsigned port;
 		int rc;
 
-		if (split_addr(cc->listen[i], host, sizeof(host), &port) < 0) {
+		if (netaddr_split(cc->listen[i], host, sizeof(host), &port) < 0) {
 			snprintf(err, errlen, "bad listen address %s", cc->listen[i]);
 			goto fail;
 		}
