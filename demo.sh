@@ -31,7 +31,8 @@ Stop:
   --stop DIR           SIGTERM (then, after 15 s, SIGKILL) exactly the processes
                        recorded in DIR/pids/; files in DIR are kept
 
-Scenario (the story: edge origin down, back, front door down, back):
+Scenario (the story: edge origin down, back, front door down, back, cache
+bypassed, back):
   --scenario DIR       play it against the demo running with state in DIR
   --scenario-step N    seconds each outage lasts (default 60)
   --resolve-wait N     at the end, wait up to N seconds for the page condition
@@ -382,20 +383,72 @@ if [ "$mode" = scenario ]; then
 	FDA=micro-front-door-availability
 	EDA=micro-edge-origin-availability
 	set_edge() { curl -fsS --max-time 5 -X POST "$EDGE/_control?mode=$1" >/dev/null; }
-	# set_front_door up|down: swap nginx's config and reload it, wait for the answer
+	# set_front_door up|down|bypass: swap nginx's config and reload it, wait
+	# for the answer (bypass: /api/hello says X-Cache: BYPASS)
 	set_front_door() {
 		local want=200
 		[ "$1" = down ] && want=503
+		[ -f "$dir/nginx-$1.conf" ] ||
+			die "$dir/nginx-$1.conf is missing: restart the demo with this demo.sh"
 		cp "$dir/nginx-$1.conf" "$dir/nginx.conf.tmp"
 		mv "$dir/nginx.conf.tmp" "$dir/nginx.conf"
 		alive "$nginx_pid" && ours nginx "$nginx_pid" || die "nginx is not running"
 		kill -HUP "$nginx_pid"
 		for _ in $(seq 1 100); do
-			[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$FD/healthz")" = "$want" ] && return 0
+			if [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$FD/healthz")" = "$want" ]; then
+				[ "$1" != bypass ] || x_cache | grep -qx BYPASS && return 0
+			fi
 			sleep 0.1
 		done
 		die "the front door did not answer $want within 10 s after the reload (see $dir/logs/nginx.log)"
 	}
+	# X-Cache of the front door's /api/hello right now
+	x_cache() {
+		curl -s -o /dev/null -D - --max-time 5 "$FD/api/hello" | tr -d '\r' |
+			sed -n 's/^[Xx]-[Cc]ache: *//p'
+	}
+	# cache_table: the front-door checks' cache-hit ratio over the last minute
+	cache_table() {
+		{
+			echo "check region hit_ratio hits lookups bypass"
+			api "/api/v1/cache?by=check_region&layer=front_door&from=1m" | jq -r '
+			  .rows[] | select(.lookups > 0) | [.check, .region,
+			    ((.hit_ratio * 1000 | round) / 10 | tostring) + "%", .hits, .lookups,
+			    .statuses.bypass] | @tsv' | tr '\t' ' '
+		} | column -t | sed 's/^/    /'
+	}
+	# incidents of the rule front-door-cache: "status check" lines
+	CACHE_RULE=front-door-cache
+	cache_incidents() {
+		api /api/v1/incidents | jq -r --arg r "$CACHE_RULE" \
+			'.incidents[] | select(.rule == $r) | "\(.status) \(.target)"'
+	}
+	# until_cache_incident SECONDS open|resolved: wait until one incident of
+	# the rule is open / none is open any more (and one resolved)
+	until_cache_incident() {
+		local secs=$1 want=$2 t
+		for _ in $(seq 1 "$secs"); do
+			t=$(cache_incidents 2>/dev/null) || t=
+			case $want in
+			open) printf '%s\n' "$t" | grep -q '^open ' && return 0 ;;
+			resolved) printf '%s\n' "$t" | grep -q '^open ' ||
+				{ printf '%s\n' "$t" | grep -q '^resolved ' && return 0; } ;;
+			esac
+			sleep 1
+		done
+		echo "demo.sh: the collector did not show the $CACHE_RULE incident $want within $secs s" >&2
+		return 1
+	}
+	incident_table() {
+		{
+			echo "id status severity title"
+			api /api/v1/incidents | jq -r --arg r "$CACHE_RULE" '.incidents[] |
+			  select(.rule == $r) | [.id, .status, .severity, .title] | @tsv'
+		} | column -t -s $'\t' | sed 's/^/    /'
+	}
+	# the rule's window is 1m, read from whole minutes: up to 2 minutes of
+	# data, so the ratio crosses 0.5 within about 30 to 65 s of a change
+	cache_secs=$((90 + 2 * ival))
 	finished=no
 	restore() {
 		local rc=$?
@@ -477,9 +530,36 @@ if [ "$mode" = scenario ]; then
 		'[.results[] | select(.layer == "front_door") | .ok] | length > 0 and all' || true
 	status_table
 
+	hdr "5. The front door stops caching (nginx reloaded with proxy_cache_bypass and proxy_no_cache)"
+	note "Front door /api/hello before: X-Cache: $(x_cache)" \
+	     "The front-door checks' cache-hit ratio over the last minute (/api/v1/cache):"
+	cache_table
+	set_front_door bypass
+	event cache-bypass
+	note "Every page still answers 200, but every request now goes to the origins:" \
+	     "front door /api/hello: X-Cache: $(x_cache)"
+	play_for "$step"
+	note "Waiting (up to $cache_secs s) for the cache_hit_drop rule $CACHE_RULE (hit ratio under 0.5" \
+	     "over 1m in 2 regions) to open its incident:"
+	until_cache_incident "$cache_secs" open || true
+	event cache-incident-open
+	cache_table
+	incident_table
+	snapshot cache-bypass
+
+	hdr "6. The cache is back (nginx reloaded with the caching config)"
+	set_front_door up
+	event cache-restored
+	note "front door /api/hello: X-Cache: $(x_cache), then HIT until the 10 s are up"
+	until_cache_incident "$cache_secs" resolved || true
+	event cache-incident-resolved
+	note "The ratio is over 0.5 again in the window; the incident resolves:"
+	cache_table
+	incident_table
+
 	if [ "$resolve_wait" -gt 0 ]; then
 		fast="$(slo "$FDA") | .alerts[] | select(.long == \"1h\" and .short == \"5m\")"
-		hdr "5. Waiting (up to $resolve_wait s) for the fast page condition (1h and 5m) to resolve"
+		hdr "7. Waiting (up to $resolve_wait s) for the fast page condition (1h and 5m) to resolve"
 		note "It needs both the 1h and the 5m burn above 14.4: the 1h window still holds the" \
 		     "outage, the 5m window forgets it 5 to 6 minutes after it ended."
 		end=$((SECONDS + resolve_wait))
@@ -510,7 +590,8 @@ if [ "$mode" = scenario ]; then
 
 	hdr "Summary"
 	slo_table
-	note "Front door: its own outage spent its budget; the edge outage did not touch it." \
+	note "Front door: its own outage spent its budget; the edge outage did not touch it;" \
+	     "the cache bypass did not either (every page answered) but opened a cache incident." \
 	     "Edge origin: its budget burned while it was down. Central origin: untouched." \
 	     "Events (Unix ms) and SLO snapshots of each step: $sc/"
 	note "Incidents (each opened once and notified once per receiver; see logs/sink.log):"
@@ -625,13 +706,18 @@ edge_port=$(port_of edge)
 central_port=$(port_of central)
 
 say "starting the front door (nginx)"
+if [ "$(id -u)" = 0 ]; then
+	ngx_user="user root root;"
+else
+	ngx_user="# (not root: the workers run as $(id -un))"
+fi
 for attempt in 1 2 3 4 5; do
 	fd_port=$(free_port)
-	for c in up down; do
+	for c in up down bypass; do
 		t=nginx.conf.in
-		[ "$c" = down ] && t=nginx-down.conf.in
+		[ "$c" = up ] || t=nginx-$c.conf.in
 		render "$top/dist/demo/$t" "$dir/nginx-$c.conf" PORT="$fd_port" \
-			EDGE="$edge_port" CENTRAL="$central_port" RUN="$dir"
+			EDGE="$edge_port" CENTRAL="$central_port" RUN="$dir" NGINX_USER="$ngx_user"
 		"$NGINX" -t -q -c "$dir/nginx-$c.conf" -e "$dir/logs/nginx.log" ||
 			die "nginx rejects $dir/nginx-$c.conf (see above)"
 	done

@@ -72,13 +72,19 @@ static const struct cache_word vercel_words[] = {
 /* X-Cache: CloudFront ("Hit from cloudfront", "RefreshHit from cloudfront",
  * "Miss from cloudfront", "Error from cloudfront", "LimitExceeded ...",
  * "Redirect ..."), Fastly and Varnish ("HIT", "MISS", "HIT, MISS" along a
- * shield chain, "PASS"), Squid-style "TCP_HIT". The first word counts. */
+ * shield chain, "PASS"), Squid-style "TCP_HIT", nginx's $upstream_cache_status
+ * ("HIT", "MISS", "EXPIRED", "STALE", "UPDATING", "REVALIDATED", "BYPASS").
+ * The first word counts. */
 static const struct cache_word xcache_words[] = {
 	{ "HIT", CACHE_HIT }, { "MISS", CACHE_MISS }, { "REFRESHHIT", CACHE_HIT },
 	{ "ERROR", CACHE_UNKNOWN }, { "PASS", CACHE_BYPASS },
 	{ "HIT-STALE", CACHE_STALE }, { "TCP_HIT", CACHE_HIT },
 	{ "TCP_MEM_HIT", CACHE_HIT }, { "TCP_MISS", CACHE_MISS },
 	{ "TCP_REFRESH_HIT", CACHE_EXPIRED }, { "TCP_REFRESH_MISS", CACHE_EXPIRED },
+	/* nginx's $upstream_cache_status, as "add_header X-Cache" sends it */
+	{ "EXPIRED", CACHE_EXPIRED }, { "STALE", CACHE_STALE },
+	{ "UPDATING", CACHE_STALE }, { "REVALIDATED", CACHE_HIT },
+	{ "BYPASS", CACHE_BYPASS },
 	{ NULL, CACHE_UNKNOWN }
 };
 

@@ -94,11 +94,6 @@ group_column(const char *by)
 	return NULL;
 }
 
-#define SEL_WHERE \
-	" AND (?11 IS NULL OR service = ?11) AND (?12 IS NULL OR layer = ?12)" \
-	" AND (?13 IS NULL OR provider = ?13) AND (?14 IS NULL OR region = ?14)" \
-	" AND (?15 IS NULL OR check_name = ?15)"
-
 int
 sloeng_aggregate(sqlite3 *db, const struct selector *sel, int64_t from_ms,
     int64_t to_ms, const char *by, struct rollup_agg **out, size_t *nout,
@@ -109,7 +104,7 @@ sloeng_aggregate(sqlite3 *db, const struct selector *sel, int64_t from_ms,
 	size_t n = 0, alloc = 0;
 	sqlite3_stmt *st = NULL;
 	int64_t r[10];
-	char sql[4096];
+	char sql[4096], where[256];
 	int rc;
 
 	*out = NULL;
@@ -127,6 +122,22 @@ sloeng_aggregate(sqlite3 *db, const struct selector *sel, int64_t from_ms,
 	if (to_ms <= from_ms)
 		return 0;
 	split_window(from_ms, to_ms, r);
+	/* only the selector fields that are set: "? IS NULL OR x = ?" would
+	 * keep SQLite off the indexes and scan every series of the range */
+	where[0] = '\0';
+	if (sel) {
+		static const char *const cols[5] = {
+			"service", "layer", "provider", "region", "check_name"
+		};
+		const char *f[5] = { sel->service, sel->layer, sel->provider,
+			sel->region, sel->check };
+		size_t off = 0;
+
+		for (int i = 0; i < 5; i++)
+			if (f[i])
+				off += (size_t)snprintf(where + off, sizeof(where) - off,
+				    " AND %s = ?%d", cols[i], 11 + i);
+	}
 	snprintf(sql, sizeof(sql),
 	    "SELECT g, sum(total), sum(good), sum(e_dns), sum(e_connect), sum(e_tls), "
 	    "sum(e_timeout), sum(e_http_status), sum(e_assertion), sum(e_body), "
@@ -135,12 +146,12 @@ sloeng_aggregate(sqlite3 *db, const struct selector *sel, int64_t from_ms,
 	    "sketch_agg(sketch), sum(inconclusive), sum(cache_hit), sum(cache_miss), "
 	    "sum(cache_expired), sum(cache_stale), sum(cache_bypass), "
 	    "sum(cache_dynamic), sum(cache_unknown) "
-	    "FROM (SELECT %s AS g, * FROM rollup_1d WHERE bucket >= ?1 AND bucket < ?2" SEL_WHERE
+	    "FROM (SELECT %s AS g, * FROM rollup_1d WHERE bucket >= ?1 AND bucket < ?2%s"
 	    " UNION ALL SELECT %s AS g, * FROM rollup_1h WHERE ((bucket >= ?3 AND bucket < ?4)"
-	    " OR (bucket >= ?5 AND bucket < ?6))" SEL_WHERE
+	    " OR (bucket >= ?5 AND bucket < ?6))%s"
 	    " UNION ALL SELECT %s AS g, * FROM rollup_1m WHERE ((bucket >= ?7 AND bucket < ?8)"
-	    " OR (bucket >= ?9 AND bucket < ?10))" SEL_WHERE
-	    ") GROUP BY g ORDER BY g", col, col, col);
+	    " OR (bucket >= ?9 AND bucket < ?10))%s"
+	    ") GROUP BY g ORDER BY g", col, where, col, where, col, where);
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "query: %s", sqlite3_errmsg(db));
 		return -1;

@@ -59,7 +59,7 @@ labels(sqlite3 *db, int64_t from, int64_t to, json_t *out, char *err, size_t err
 static json_t *
 check_json(const struct rollup_agg *a, json_t *lab)
 {
-	json_t *errs = json_object(), *o;
+	json_t *errs = json_object(), *cache = sloeng_cache_json(a), *o;
 	const char *top = NULL;
 	int64_t topn = 0;
 
@@ -87,6 +87,9 @@ check_json(const struct rollup_agg *a, json_t *lab)
 	    "p99_ms", sketch_quantile(&a->sk, 0.99) / 1000.0));
 	json_object_set_new(o, "errors", errs);
 	json_object_set_new(o, "top_error", top ? json_string(top) : json_null());
+	json_object_set_new(o, "cache_hit_ratio", json_incref(json_object_get(cache,
+	    "hit_ratio")));
+	json_decref(cache);
 	return o;
 }
 
@@ -170,10 +173,12 @@ void
 view_checks_render(const json_t *doc, enum table_style style, struct buf *out)
 {
 	static const char *const h1[] = {
-		"#", "check", "layer", "runs", "failed", "availability", "top error", "p99"
+		"#", "check", "layer", "runs", "failed", "availability", "cache hit",
+		"top error", "p99"
 	};
 	static const char *const h2[] = {
-		"#", "check", "layer", "runs", "p50", "p95", "p99", "availability"
+		"#", "check", "layer", "runs", "p50", "p95", "p99", "availability",
+		"cache hit"
 	};
 	struct table *t;
 	json_t *o;
@@ -186,7 +191,7 @@ view_checks_render(const json_t *doc, enum table_style style, struct buf *out)
 	}
 	buf_printf(out, style == TABLE_MARKDOWN ? "### Worst availability\n\n" :
 	    "Worst availability:\n\n");
-	t = table_new(8, h1, "rllrrrlr");
+	t = table_new(9, h1, "rllrrrrlr");
 	json_array_foreach(json_object_get(doc, "worst_availability"), i, o) {
 		json_t *lat = json_object_get(o, "latency");
 
@@ -199,6 +204,8 @@ view_checks_render(const json_t *doc, enum table_style style, struct buf *out)
 		table_cellf(t, "%lld", (long long)json_integer_value(json_object_get(o, "bad")));
 		table_cell(t, report_fmt_pct(json_object_get(o, "availability"), 3, a,
 		    sizeof(a)));
+		table_cell(t, report_fmt_pct(json_object_get(o, "cache_hit_ratio"), 1, a,
+		    sizeof(a)));
 		table_cell(t, json_is_string(json_object_get(o, "top_error")) ?
 		    json_string_value(json_object_get(o, "top_error")) : "-");
 		table_cell(t, report_fmt_ms(json_object_get(lat, "p99_ms"), a, sizeof(a)));
@@ -207,7 +214,7 @@ view_checks_render(const json_t *doc, enum table_style style, struct buf *out)
 	table_free(t);
 	buf_printf(out, style == TABLE_MARKDOWN ? "\n### Slowest p99\n\n" :
 	    "\nSlowest p99 (passed runs):\n\n");
-	t = table_new(8, h2, "rllrrrrr");
+	t = table_new(9, h2, "rllrrrrrr");
 	json_array_foreach(json_object_get(doc, "slowest_p99"), i, o) {
 		json_t *lat = json_object_get(o, "latency");
 
@@ -222,6 +229,8 @@ view_checks_render(const json_t *doc, enum table_style style, struct buf *out)
 		table_cell(t, report_fmt_ms(json_object_get(lat, "p99_ms"), a, sizeof(a)));
 		table_cell(t, report_fmt_pct(json_object_get(o, "availability"), 3, a,
 		    sizeof(a)));
+		table_cell(t, report_fmt_pct(json_object_get(o, "cache_hit_ratio"), 1, a,
+		    sizeof(a)));
 	}
 	table_render(t, style, out);
 	table_free(t);
@@ -235,7 +244,8 @@ view_checks_csv(const json_t *doc)
 {
 	static const char *const head[] = {
 		"list", "rank", "check", "service", "layer", "provider", "total", "good",
-		"bad", "availability", "p50_ms", "p90_ms", "p95_ms", "p99_ms", "top_error"
+		"bad", "availability", "p50_ms", "p90_ms", "p95_ms", "p99_ms", "top_error",
+		"cache_hit_ratio"
 	};
 	static const char *const lists[] = { "worst_availability", "slowest_p99" };
 	static const char *const pk[] = { "p50_ms", "p90_ms", "p95_ms", "p99_ms" };
@@ -264,6 +274,8 @@ view_checks_csv(const json_t *doc)
 				table_cell(t, report_fmt_num(json_object_get(lat, pk[k]), a,
 				    sizeof(a)));
 			table_cell(t, json_string_value(json_object_get(o, "top_error")));
+			table_cell(t, report_fmt_num(json_object_get(o, "cache_hit_ratio"), a,
+			    sizeof(a)));
 		}
 	}
 	return t;

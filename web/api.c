@@ -202,11 +202,13 @@ api_series(struct collector *c, struct http_request *r, struct http_response *re
 		return;
 	}
 	npoints = (to - from + step - 1) / step;
+	/* only the filters given: "? IS NULL OR" would keep SQLite off the
+	 * (check_name, agent, bucket) key and scan every series of the range */
 	snprintf(sql, sizeof(sql), "SELECT (bucket - ?1) / ?3 AS i, %s, sum(total), "
 	    "sum(good), sketch_agg(sketch) FROM %s WHERE bucket >= ?1 AND bucket < ?2 "
-	    "AND (?4 IS NULL OR check_name = ?4) AND (?5 IS NULL OR region = ?5) "
-	    "GROUP BY i%s ORDER BY i", by_region ? "coalesce(region, '')" : "''",
-	    table, by_region ? ", region" : "");
+	    "%s%s GROUP BY i%s ORDER BY i", by_region ? "coalesce(region, '')" : "''",
+	    table, check ? "AND check_name = ?4 " : "", region ? "AND region = ?5 " : "",
+	    by_region ? ", region" : "");
 	db = store_reader(c->st);
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
 		http_error(resp, 500, "series: %s", sqlite3_errmsg(db));

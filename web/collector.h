@@ -17,6 +17,7 @@ struct collector {
 	struct store		*st;
 	int64_t			 started_ms;
 	int64_t			 evaluate_every_ms;	/* SLO engine tick */
+	volatile int		 stopping;	/* set at SIGTERM: cut evaluations short */
 
 	/* the SLO engine's latest evaluation (api.c reads, engine.c writes) */
 	pthread_mutex_t		 snap_mu;

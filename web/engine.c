@@ -109,7 +109,15 @@ engine_evaluate(struct collector *c)
 	s->evaluated_at = now;
 	s->slos = json_array();
 	for (size_t i = 0; i < c->conf->nslos; i++) {
-		json_t *o = sloeng_evaluate(db, &c->conf->slos[i], now, 1, err, sizeof(err));
+		json_t *o;
+
+		if (c->stopping) {
+			/* stopping: keep the last snapshot, do not finish this one */
+			store_reader_put(c->st, db);
+			snapshot_free(s);
+			return -1;
+		}
+		o = sloeng_evaluate(db, &c->conf->slos[i], now, 1, err, sizeof(err));
 		if (o == NULL) {
 			log_error("SLO %s: %s", c->conf->slos[i].name, err);
 			o = json_pack("{s:s,s:s}", "name", c->conf->slos[i].name,

@@ -181,7 +181,22 @@ main(int argc, char **argv)
 		log_error("collector DB: %s", err);
 		goto out;
 	}
-	engine_evaluate(&c);
+	/* the engine's first evaluation runs in its thread; wait for it a
+	 * little (instant on small DBs) but never let a big DB keep the
+	 * listener closed: until then the SLO endpoints answer 503 */
+	if ((eng = engine_start(&c, err, sizeof(err))) == NULL) {
+		log_error("%s", err);
+		goto out;
+	}
+	for (int i = 0; i < 200; i++) {
+		struct slo_snapshot *snap = engine_snapshot(&c);
+
+		if (snap != NULL) {
+			engine_snapshot_put(&c, snap);
+			break;
+		}
+		usleep(10000);
+	}
 	ports = calloc(c.conf->nlisten, sizeof(*ports));
 	if ((http = http_start(&c, ports, err, sizeof(err))) == NULL) {
 		log_error("%s", err);
@@ -206,10 +221,6 @@ main(int argc, char **argv)
 		    c.conf->alerts->nrules, c.conf->alerts->nreceivers,
 		    (long long)c.conf->alerts->tick_ms);
 	}
-	if ((eng = engine_start(&c, err, sizeof(err))) == NULL) {
-		log_error("%s", err);
-		goto out;
-	}
 	log_info("vantage-collector %s: %zu agents, %zu checks, %zu SLOs, DB %s",
 	    PACKAGE_VERSION, c.conf->nagents, c.conf->nchecks, c.conf->nslos,
 	    c.conf->db);
@@ -218,6 +229,7 @@ main(int argc, char **argv)
 	log_info("stopping");
 	rc = 0;
 out:
+	c.stopping = 1;
 	http_stop(http);
 	alert_free(alerter);
 	deliver_stop(c.deliver);

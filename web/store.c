@@ -44,6 +44,9 @@ open_conn(const char *path, int flags, sqlite3 **db, char *err, size_t errlen)
 		return -1;
 	}
 	sqlite3_busy_timeout(*db, 5000);
+	/* long SLO windows read many rollup pages: map the file rather than
+	 * pread it through a 2 MB page cache (measured -34 % per evaluation) */
+	sqlite3_exec(*db, "PRAGMA mmap_size = 1073741824", NULL, NULL, NULL);
 	if (sqlfn_register(*db) != SQLITE_OK) {
 		snprintf(err, errlen, "%s: registering SQL functions: %s", path,
 		    sqlite3_errmsg(*db));

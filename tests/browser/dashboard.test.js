@@ -5,6 +5,7 @@
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
+const http = require('node:http');
 const path = require('node:path');
 const { after, before, describe, it } = require('node:test');
 const { Fleet, ingest, launchChromium, record, sleep, waitFor } = require('./fleet.js');
@@ -36,7 +37,7 @@ function step(name, fn) {
 describe('dashboard in headless Chromium', () => {
 	const fleet = new Fleet('dashboard');
 	const problems = [];	// console errors, page errors, dialogs
-	let base, browser, page, front, edge, keys, tokenGiven = false;
+	let base, browser, page, front, edge, cdn, keys, tokenGiven = false;
 
 	const api = async (p) => {
 		const r = await fetch(base + p, { headers: { Authorization: `Bearer ${TOKEN}` } });
@@ -63,6 +64,16 @@ describe('dashboard in headless Chromium', () => {
 		failed = true;	/* until the fleet is up */
 		front = await fleet.origin('front');
 		edge = await fleet.origin('edge');
+		// the shop's CDN: answers /healthz itself and says so as nginx and
+		// Varnish do (X-Cache), a miss every fourth request
+		let served = 0;
+		cdn = http.createServer((req, res) => {
+			res.writeHead(200, { 'Content-Type': 'application/json',
+			    'X-Cache': ++served % 4 === 0 ? 'MISS' : 'HIT' });
+			res.end('{"status":"ok"}\n');
+		});
+		await new Promise((ok, bad) => cdn.once('error', bad).listen(0, '127.0.0.1', ok));
+		const cdnUrl = `http://127.0.0.1:${cdn.address().port}`;
 		// filler-1 is configured but sends nothing until the last tests:
 		// the overview lists it as silent
 		keys = { 'us-east-1': crypto.randomBytes(16).toString('hex'),
@@ -74,7 +85,7 @@ describe('dashboard in headless Chromium', () => {
 			defaults: { interval: '1s', timeout: '800ms', retries: 0 },
 			checks: [
 				{ name: 'shop-front-door', service: 'shop', layer: 'front_door', provider: 'fixture',
-				    url: `${front.url}/healthz`, expect: { json: { status: 'ok' } } },
+				    url: `${cdnUrl}/healthz`, expect: { json: { status: 'ok' } } },
 				{ name: 'shop-edge-origin', service: 'shop', layer: 'edge', provider: 'fixture',
 				    url: `${edge.url}/healthz`, expect: { json: { status: 'ok' } } },
 				{ name: 'shop-central-origin', service: 'shop', layer: 'central', provider: 'fixture',
@@ -121,6 +132,8 @@ describe('dashboard in headless Chromium', () => {
 	after(async () => {
 		if (browser)
 			await browser.close();
+		if (cdn)
+			await new Promise(ok => cdn.close(ok));
 		if (failed) {
 			console.log(fleet.logs());
 			console.log(`# kept ${fleet.dir}`);
@@ -291,6 +304,45 @@ describe('dashboard in headless Chromium', () => {
 		assert.equal(await page.$eval('.choice a.on', a => a.textContent), '24h');
 		const labels = await page.$$eval('#chart-latency .u-legend .u-label', l => l.map(x => x.textContent));
 		assert.deepEqual(labels.slice(1), ['p50', 'p90', 'p95', 'p99']);
+	});
+
+	step('a front door shows its cache-hit ratio in words, equal to /api/v1/cache', async () => {
+		// the answer of /api/v1/cache the page got, and what it then shows
+		const shown = async (query, sel, check) => {
+			const resp = page.waitForResponse(r => r.url().includes('/api/v1/cache?') &&
+			    r.status() === 200, { timeout: (REFRESH + 5) * 1000 });
+			await open(query);
+			const a = await (await resp).json();
+			const row = a.rows.find(r => r.check === undefined || r.check === check);
+			const el = await waitFor(() => page.$eval(sel, e => ({ ...e.dataset, text: e.textContent }))
+			    .then(x => (x.to === String(a.to) ? x : null)),
+			{ timeout: (REFRESH + 5) * 1000, what: `${sel} to show the answer` });
+			// and the API, asked again for the same window, agrees (results
+			// coming in meanwhile move it a little)
+			const again = (await api(`/api/v1/cache?from=${a.from}&to=${a.to}&check=${check}`)).rows[0];
+			assert.ok(Math.abs(again.hit_ratio - row.hit_ratio) < 0.1, `${again.hit_ratio} ~ ${row.hit_ratio}`);
+			return { el, row };
+		};
+		const o = await shown('', '#matrix tr:has(a[href*="check=shop-front-door"]) .cache',
+		    'shop-front-door');
+		assert.ok(o.row.lookups > 0 && o.row.hit_ratio > 0.5 && o.row.hit_ratio < 1,
+		    `3 of 4 answers are hits: ${JSON.stringify(o.row)}`);
+		assert.equal(o.el.hitRatio, String(o.row.hit_ratio));
+		assert.equal(o.el.hits, String(o.row.hits));
+		assert.equal(o.el.text, `cache hit ${(o.row.hit_ratio * 100).toFixed(1)} %`);
+		// origins show nothing about the cache; the hostile front door
+		// (no cache header) says it has no data
+		assert.equal(await page.$$eval('#matrix tr:has(a[href*="check=shop-edge-origin"]) .cache',
+		    e => e.length), 0);
+		assert.deepEqual(await page.$$eval('#matrix section.svc:not([data-service="shop"]) .cache',
+		    e => e.map(x => x.textContent)), ['cache hit no data']);
+		// the check page: beside the availability over its range
+		const c = await shown('page=check&check=shop-front-door&range=1h', '#cache-hit',
+		    'shop-front-door');
+		assert.equal(c.el.hitRatio, String(c.row.hit_ratio));
+		assert.equal(c.el.text, `${(c.row.hit_ratio * 100).toFixed(1)} %`);
+		assert.match(await page.textContent('#check-summary'),
+		    /^availability \(1h\)\d+\.\d{3} %cache hit ratio \(1h\)\d+\.\d %$/);
 	});
 
 	step('SLO page draws the burn-down, the burn rates and the breakdown', async () => {

@@ -123,9 +123,28 @@ check "the front door serves hashed assets with an immutable Cache-Control" \
 check "the front door serves index.html with a short Cache-Control" \
 	sh -c "curl -fsS -D - -o /dev/null '$fd/' | grep -qi '^cache-control: public, max-age=60'"
 
+# ---- the front door caches: X-Cache on what it caches, none on /healthz
+xc() { curl -fsS -D - -o /dev/null "$fd$1" | tr -d '\r' | sed -n 's/^[Xx]-[Cc]ache: *//p'; }
+xc /api/hello >/dev/null
+check "the front door answers /api/hello from its cache (X-Cache: HIT)" [ "$(xc /api/hello)" = HIT ]
+check "the front door never caches /healthz (no X-Cache)" [ -z "$(xc /healthz)" ]
+got=
+for _ in $(seq 1 30); do
+	got=$(api "/api/v1/cache?by=check&layer=front_door&from=5m" | jq -r '
+	  [.rows[] | select(.hits > 0) | .check] | sort | join(" ")')
+	[ "$got" = "micro-front-door-api micro-front-door-asset micro-front-door-index" ] && break
+	sleep 1
+done
+check "the cached front-door checks report cache hits (/api/v1/cache): $got" \
+	[ "$got" = "micro-front-door-api micro-front-door-asset micro-front-door-index" ]
+check "the front door's health check reveals no cache status" \
+	[ "$(api "/api/v1/cache?check=micro-front-door-health&from=5m" | jq '.rows[0].lookups // 0')" = 0 ]
+check "the agents recorded the cache status of the front door's answers" \
+	[ "$(sql "select count(*) from results where check_name = 'micro-front-door-api' and json_extract(body, '$.cache') = 'hit'")" -gt 0 ]
+
 # ---- a short scenario
 echo "# playing the scenario"
-timeout 180 bash "$demo" --scenario "$state" --scenario-step 8 --resolve-wait 0 \
+timeout 300 bash "$demo" --scenario "$state" --scenario-step 8 --resolve-wait 0 \
 	> "$tmp/scenario.log" 2>&1
 rc=$?
 check "demo.sh --scenario exits 0" [ "$rc" -eq 0 ]
@@ -135,7 +154,9 @@ t_ed=$(ev edge-down)
 t_eu=$(ev edge-up)
 t_fd=$(ev front-door-down)
 t_fu=$(ev front-door-up)
-[ -n "$t_ed" ] && [ -n "$t_eu" ] && [ -n "$t_fd" ] && [ -n "$t_fu" ] ||
+t_cb=$(ev cache-bypass)
+t_cr=$(ev cache-restored)
+[ -n "$t_ed" ] && [ -n "$t_eu" ] && [ -n "$t_fd" ] && [ -n "$t_fu" ] && [ -n "$t_cb" ] && [ -n "$t_cr" ] ||
 	fatal "the scenario recorded its events (scenario/events.tsv)"
 
 # while the edge origin was down, the front door failed over: its checks ran
@@ -163,6 +184,24 @@ check "front-door outage: its page condition (1h and 5m burn > 14.4) was firing"
 	snap front-door-down micro-front-door-availability 'any(.alerts[]; .long == "1h" and .short == "5m" and .firing)'
 check "front-door outage: the latency SLO (p95 < 300 ms) burned too" \
 	snap front-door-down micro-front-door-latency '.burn_rates["5m"] > 0'
+# the cache bypass: every cached check saw BYPASS, nothing failed, and the
+# cache_hit_drop rule opened an incident on a front-door check and resolved it
+check "while the cache was bypassed the front door answered BYPASS" \
+	[ "$(sql "select count(*) from results where layer = 'front_door' and json_extract(body, '$.cache') = 'bypass' and ts >= $t_cb and ts < $t_cr")" -gt 0 ]
+check "no front-door check failed while the cache was bypassed" \
+	[ "$(sql "select count(*) from results where layer = 'front_door' and not ok and ts >= $t_cb + 2000 and ts < $t_cr")" = 0 ]
+inc=$(api "/api/v1/incidents?since=$t_cb" | jq -c '[.incidents[] | select(.rule == "front-door-cache")]')
+check "the bypass opened a cache_hit_drop incident on a front-door check" \
+	jq -e 'length > 0 and all(.type == "cache_hit_drop" and .layer == "front_door" and
+	    (.check | startswith("micro-front-door-")) and (.regions | length >= 2))' <<< "$inc"
+check "it opened after the bypass and resolved after the cache came back" \
+	jq -e --argjson b "$t_cb" --argjson r "$t_cr" 'all(.status == "resolved" and
+	    .started_at > $b and .resolved_at > $r)' <<< "$inc"
+check "it was delivered to the sink (trigger and resolve)" \
+	jq -e 'all([.deliveries[] | select(.status == "sent") | .event] | index("trigger") and index("resolve"))' <<< "$inc"
+check "the health check (never cached) opened no cache incident" \
+	jq -e 'all(.check != "micro-front-door-health")' <<< "$inc"
+
 check "after the story every check is green again" \
 	[ "$(api /api/v1/status | jq '[.results[] | select(.ok | not)] | length')" = 0 ]
 

@@ -29,6 +29,7 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
+#include "cache.h"
 #include "jschema.h"
 #include "spawn.h"
 #include "store.h"
@@ -347,6 +348,15 @@ build_scenario(const char *path, int64_t base)
 					r->provider = checks[c].provider;
 					r->ok = ok;
 					r->error_class = ec;
+					/* the front door's CDN answers 3 of 4 runs from
+					 * its cache; the edge origin says it is dynamic;
+					 * the central origin sends no cache header */
+					if (c != CENTRAL) {
+						r->has_cache = true;
+						r->cache = c == EDGE ? CACHE_DYNAMIC :
+						    half == 0 && m % 2 == 0 ? CACHE_MISS :
+						    CACHE_HIT;
+					}
 					r->total_us = ms * 1000;
 					r->processing_us = r->total_us / 2;
 					setup_req(asprintf(&bodies[n], "{\"check\":\"%s\","
@@ -716,6 +726,30 @@ START_TEST(test_old_schema)
 	ck_assert_msg(r.code == 2 && strstr(r.err, "schema version 1") &&
 	    strstr(r.err, "start the collector"), "exit %d: %s", r.code, r.err);
 	run_free(&r);
+}
+END_TEST
+
+/* The checks view's cache-hit ratio: 3 of 4 front-door runs are hits, the
+ * edge origin's are all dynamic (0), the central origin has no cache data. */
+START_TEST(test_checks_cache_facts)
+{
+	json_t *doc = run_json("checks", NULL, NULL), *o;
+	size_t i;
+
+	ck_assert_int_eq(json_array_size(json_object_get(doc, "worst_availability")), 3);
+	json_array_foreach(json_object_get(doc, "worst_availability"), i, o) {
+		const char *name = json_string_value(json_object_get(o, "check"));
+		json_t *r = json_object_get(o, "cache_hit_ratio");
+
+		if (strcmp(name, "micro-front-door") == 0)
+			ck_assert_msg(json_is_real(r) && fabs(json_real_value(r) - 0.75) < 0.01,
+			    "front door cache_hit_ratio %g", json_number_value(r));
+		else if (strcmp(name, "micro-edge-origin") == 0)
+			ck_assert(json_is_number(r) && json_number_value(r) == 0);
+		else
+			ck_assert(json_is_null(r));
+	}
+	json_decref(doc);
 }
 END_TEST
 
@@ -1429,6 +1463,7 @@ main(void)
 	tcase_add_test(facts, test_month_boundary);
 	tcase_add_test(facts, test_minutes_pruned);
 	tcase_add_test(facts, test_old_schema);
+	tcase_add_test(facts, test_checks_cache_facts);
 	tcase_add_test(facts, test_failover_facts);
 	tcase_add_test(facts, test_attribution_facts);
 	tcase_add_test(facts, test_incident_facts);

@@ -40,6 +40,12 @@ static const struct {
 	/* Fastly: the last entry is the POP facing the client */
 	{ "X-Cache: HIT\r\n", CACHE_HIT, NULL },
 	{ "X-Cache: MISS\r\n", CACHE_MISS, NULL },
+	/* nginx: add_header X-Cache $upstream_cache_status */
+	{ "X-Cache: EXPIRED\r\n", CACHE_EXPIRED, NULL },
+	{ "X-Cache: STALE\r\n", CACHE_STALE, NULL },
+	{ "X-Cache: UPDATING\r\n", CACHE_STALE, NULL },
+	{ "X-Cache: REVALIDATED\r\n", CACHE_HIT, NULL },
+	{ "X-Cache: BYPASS\r\n", CACHE_BYPASS, "X-Cache: BYPASS" },
 	{ "X-Cache: MISS, HIT\r\n", CACHE_HIT, "X-Cache: MISS, HIT" },
 	{ "X-Cache: HIT, MISS\r\n", CACHE_MISS, NULL },
 	{ "X-Cache: MISS\r\nX-Cache: HIT\r\n", CACHE_HIT, "X-Cache: MISS, HIT" },

@@ -73,15 +73,16 @@ export function mount(main, params) {
 		},
 		async update() {
 			const r = fmt.RANGES[o.range];
-			const [series, recent, fails] = await Promise.all([
+			const [series, recent, fails, cache] = await Promise.all([
 				seriesCache(`${o.range}/${o.by}`, r.every, () => get(q('/api/v1/series', {
 				    check: o.check, from: o.range, step: r.step,
 				    by: o.by === 'region' ? 'region' : null }))),
 				get(q('/api/v1/results', { check: o.check, from: '7d', limit: 100 })),
 				get(q('/api/v1/results', { check: o.check, ok: 'false', from: o.range, limit: 25 })),
+				get(q('/api/v1/cache', { check: o.check, from: o.range })).catch(e => ({ error: e.message })),
 				loadUplot(),
 			]);
-			swap(head, headView(o.check, recent));
+			swap(head, headView(o.check, recent), rangeView(o.range, recent, series, cache));
 			drawCharts(series);
 			swap(phases, h('h2', { id: 'phases-h' }, 'Where the time goes'),
 			    phaseView(recent.results));
@@ -174,6 +175,31 @@ function headView(name, recent) {
 		    ` ${r.ok ? 'passed' : `failed: ${r.error_class}`} ${fmt.age(now - r.ts)} ago`))),
 		cert,
 	];
+}
+
+// Availability over the range and, beside it, the cache-hit ratio (front
+// doors, or any check whose answers carried a cache status), in words.
+function rangeView(range, recent, series, cache) {
+	const any = (recent.results || [])[0];
+	let good = 0, total = 0;
+	for (const p of series.points || []) {
+		good += p.good || 0;
+		total += p.total || 0;
+	}
+	const row = cache && !cache.error ? (cache.rows || [])[0] : null;
+	const ratio = row ? row.hit_ratio : null;
+	const front = any && any.layer === 'front_door';
+	const showCache = front || (row && row.lookups > 0);
+	return h('dl', { class: 'nums', id: 'check-summary' },
+	    h('div', null, h('dt', null, `availability (${range})`),
+		h('dd', { class: 'availability' }, fmt.pct(total ? good / total : null))),
+	    showCache ? h('div', null, h('dt', null, `cache hit ratio (${range})`),
+		h('dd', { id: 'cache-hit', dataset: { hitRatio: ratio ?? '', hits: row ? row.hits : '',
+		    lookups: row ? row.lookups : '', from: cache.from ?? '', to: cache.to ?? '' },
+		    title: cache.error ? cache.error : row && ratio !== null ?
+			`${row.hits} of ${row.lookups} answers with a cache status came from the cache` :
+			'no answer had a cache status' },
+		    cache.error ? 'unavailable' : fmt.pct(ratio, 1))) : null);
 }
 
 function phaseView(results) {

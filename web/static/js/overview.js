@@ -7,6 +7,7 @@ import * as fmt from './fmt.js';
 import { link, replaceParams } from './nav.js';
 
 const RECENT = 20;	// results in each cell's strip
+const CACHE_WINDOW = '1h';	// the front doors' cache-hit ratio is over this
 
 export function key() {
 	return 'overview';
@@ -75,18 +76,21 @@ export function mount(main, params) {
 	    slos, matrixSection);
 
 	function drawMatrix() {
-		matrixTable(matrixBox, sections, data.matrix, opts);
+		matrixTable(matrixBox, sections, data.matrix, opts, cacheByCheck(data.cache));
 	}
 
 	return {
 		async update() {
-			const [matrix, slosAns, incidents, agents] = await Promise.all([
+			const [matrix, slosAns, incidents, agents, cache] = await Promise.all([
 				get(q('/api/v1/matrix', { n: RECENT })),
 				soft(get('/api/v1/slos')),
 				soft(get('/api/v1/incidents?since=1h')),
 				soft(get('/api/v1/agents')),
+				// one small answer: a row per front-door check
+				soft(get(q('/api/v1/cache', { by: 'check', layer: 'front_door',
+				    from: CACHE_WINDOW }))),
 			]);
-			data = { matrix, slos: slosAns, incidents, agents };
+			data = { matrix, slos: slosAns, incidents, agents, cache };
 			swap(summary, summaryView(data));
 			swap(alerts, incidentsView(incidents), silentView(agents, matrix));
 			swap(slos, h('h2', { id: 'slos-h' }, 'Service level objectives'),
@@ -266,6 +270,29 @@ function sloCard(s) {
 
 // ---- the matrix
 
+// check name -> its /api/v1/cache row (front-door checks only); null when
+// the answer failed (the rows then show nothing about the cache).
+function cacheByCheck(ans) {
+	if (!ans || ans.error)
+		return null;
+	const m = new Map((ans.rows || []).map(r => [r.check, r]));
+	m.from = ans.from;
+	m.to = ans.to;
+	return m;
+}
+
+// A front-door row's cache-hit ratio, in words (never colour only).
+function cacheMeta(chk, cache) {
+	if (!cache || chk.layer !== 'front_door')
+		return null;
+	const r = cache.get(chk.name), v = r ? r.hit_ratio : null;
+	return h('span', { class: 'meta cache', dataset: { hitRatio: v ?? '', hits: r ? r.hits : 0,
+	    lookups: r ? r.lookups : 0, from: cache.from, to: cache.to },
+	    title: r && v !== null ? `${r.hits} of ${r.lookups} answers with a cache status came ` +
+		`from the cache (last ${CACHE_WINDOW})` : `no answer had a cache status (last ${CACHE_WINDOW})` },
+	    `cache hit ${v === null ? 'no data' : fmt.pct(v, 1)}`);
+}
+
 function matches(check, text) {
 	if (!text)
 		return true;
@@ -305,7 +332,7 @@ function stripText(recent) {
 // One table per service (so off-screen services skip layout: see
 // .svc in app.css), all with the same columns: checks by layer x regions.
 // Fills box with the sections, reusing those of sections (service -> element).
-function matrixTable(box, sections, m, opts) {
+function matrixTable(box, sections, m, opts, cache) {
 	const F = fieldIndex(m);
 	const cells = new Map();
 	for (const c of m.cells)
@@ -351,7 +378,8 @@ function matrixTable(box, sections, m, opts) {
 		const href = link({ page: 'check', check: chk.name });
 		body.append(h('tr', null,
 		    h('th', { scope: 'row' }, h('a', { href }, chk.name),
-			h('span', { class: 'meta' }, [chk.kind, chk.provider].filter(Boolean).join(' · '))),
+			h('span', { class: 'meta' }, [chk.kind, chk.provider].filter(Boolean).join(' · ')),
+			cacheMeta(chk, cache)),
 		    row.map((c, ri) => matrixCell(m, F, chk, m.regions[ri], c, href))));
 	});
 	for (const [k, sec] of sections)
