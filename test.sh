@@ -9,6 +9,13 @@ top=$(pwd)
 san=--enable-sanitizers
 [ "${1:-}" = "--no-sanitizers" ] && san=
 
+if [ -f config.status ]; then
+	echo "test.sh: this source tree is configured in place (./configure was run"
+	echo "here); autotools cannot also build it out of tree in build-test/."
+	echo "Run 'make distclean' first, or run 'make check' in place."
+	echo "0 passed, 1 failed"
+	exit 2
+fi
 sh scripts/install-deps.sh test
 [ -x configure ] || autoreconf -fi >/dev/null 2>&1
 mkdir -p build-test
