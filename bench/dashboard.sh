@@ -3,7 +3,7 @@
 # of the overview transfers and how long until the status matrix of
 # CHECKS x REGIONS cells is rendered, in headless Chromium, against a
 # collector filled with signed batches (bench/dashboard.js). Writes
-# bench/dashboard-results.md. Exit 3 when over budget (< 200 KB, < 1 s).
+# bench/dashboard-results.md (copy into bench/README.md, "Dashboard"). Exit 3 when over budget (< 200 KB, < 1 s).
 #
 # Env knobs (defaults in brackets): CHECKS [200], REGIONS [5], HISTORY [60]
 # runs per check and region, RUNS [5] cold loads, OUT
