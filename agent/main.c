@@ -55,7 +55,8 @@ usage(FILE *fp)
 "Signals: SIGHUP reloads the config (a bad one is refused, the old keeps\n"
 "running); SIGTERM/SIGINT stop after in-flight checks finish and are stored.\n"
 "Exit status: 0 ok, 1 runtime failure, 2 bad usage or bad config.\n"
-"Docs: README.md; config schema: dist/agent.schema.json\n");
+"Docs: man vantage-agent, README.md; config schema: agent.schema.json\n"
+"(share/vantage/ when installed, dist/ in the source tree)\n");
 }
 
 static void

@@ -56,7 +56,7 @@ usage(FILE *fp)
 "Exit status: 0 ok (also for a window without data), 1 runtime failure,\n"
 "2 bad arguments, bad config or unreadable DB.\n"
 "Docs: man vantage-report; README.md (vantage-report); JSON schema:\n"
-"dist/report.schema.json\n");
+"report.schema.json (share/vantage/ when installed, dist/ in the source tree)\n");
 }
 
 static int bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -51,7 +51,8 @@ usage(FILE *fp)
 "\n"
 "SIGTERM/SIGINT: finish requests in flight and exit 0.\n"
 "Exit status: 0 ok, 1 runtime failure, 2 bad usage or bad config.\n"
-"Docs: README.md (Collector); config schema: dist/collector.schema.json\n");
+"Docs: man vantage-collector, README.md; config schema: collector.schema.json\n"
+"(share/vantage/ when installed, dist/ in the source tree)\n");
 }
 
 static void
