@@ -24,8 +24,11 @@ void
 api_healthz(struct collector *c, struct http_request *r, struct http_response *resp)
 {
 	struct slo_snapshot *s = engine_snapshot(c);
-	int64_t now = time_now_ms(), age = s ? now - s->evaluated_at : -1;
-	bool stale = s == NULL || age > 3 * c->evaluate_every_ms + 10000;
+	/* stale when no evaluation has finished lately (a long evaluation on a
+	 * big DB is not staleness by itself) */
+	int64_t now = time_now_ms(), age = s ? now - s->finished_at : -1;
+	bool stale = s == NULL || age > 3 * c->evaluate_every_ms + 10000 +
+	    (s->finished_at - s->evaluated_at);	/* + how long one evaluation takes */
 
 	http_json(resp, stale ? 503 : 200, json_pack("{s:s,s:s,s:I,s:I,s:I}",
 	    "status", stale ? "stale" : "ok", "version", PACKAGE_VERSION,

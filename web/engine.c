@@ -132,6 +132,7 @@ engine_evaluate(struct collector *c)
 		rc = -1;
 	}
 	store_reader_put(c->st, db);
+	s->finished_at = time_now_ms();
 	pthread_mutex_lock(&c->snap_mu);
 	old = c->snap;
 	c->snap = s;

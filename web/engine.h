@@ -12,6 +12,7 @@ struct engine;
 
 struct slo_snapshot {
 	int64_t	 evaluated_at;	/* Unix ms; 0 before the first run */
+	int64_t	 finished_at;	/* when that evaluation was done (staleness) */
 	json_t	*slos;		/* array of SLO objects with "by" detail */
 	json_t	*checks;	/* [{check, region, total, good, ratio}] over 5m */
 	int	 refs;
