@@ -16,6 +16,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
@@ -62,6 +63,43 @@ die(const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	exit(1);
+}
+
+/* Whole-number and decimal options: the whole string must parse, else die. */
+static int64_t
+arg_int64(const char *s)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0')
+		die("not a whole number: \"%s\"", s);
+	return (int64_t)v;
+}
+
+static int
+arg_int(const char *s)
+{
+	int64_t v = arg_int64(s);
+
+	if (v < INT_MIN || v > INT_MAX)
+		die("out of range: \"%s\"", s);
+	return (int)v;
+}
+
+static double
+arg_double(const char *s)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno != 0 || end == s || *end != '\0')
+		die("not a number: \"%s\"", s);
+	return v;
 }
 
 static double
@@ -564,14 +602,14 @@ cmd_ingest(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'u': url = optarg; break;
-		case 'a': nagents = atoi(optarg); break;
-		case 'b': batch = atoi(optarg); break;
-		case 'n': nb = atoi(optarg); break;
+		case 'a': nagents = arg_int(optarg); break;
+		case 'b': batch = arg_int(optarg); break;
+		case 'n': nb = arg_int(optarg); break;
 		case 'k': keys_file = optarg; break;
-		case 'c': nchecks = atoi(optarg); break;
-		case 'r': nregions = atoi(optarg); break;
-		case 'f': fail = atof(optarg); break;
-		case 's': seq_base = strtoll(optarg, NULL, 10); break;
+		case 'c': nchecks = arg_int(optarg); break;
+		case 'r': nregions = arg_int(optarg); break;
+		case 'f': fail = arg_double(optarg); break;
+		case 's': seq_base = arg_int64(optarg); break;
 		default: return 2;
 		}
 	}
@@ -818,21 +856,21 @@ cmd_generate(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'd': path = optarg; break;
-		case 'D': days = atoi(optarg); break;
-		case 'c': nchecks = atoi(optarg); break;
-		case 'r': nregions = atoi(optarg); break;
+		case 'D': days = arg_int(optarg); break;
+		case 'c': nchecks = arg_int(optarg); break;
+		case 'r': nregions = arg_int(optarg); break;
 		case 'i':
 			if (duration_parse(optarg, &interval, err, sizeof(err)) < 0)
 				die("--interval: %s", err);
 			break;
 		case 'm':
-			minute_keep = (int64_t)(atof(optarg) * (double)DAY_MS);
+			minute_keep = (int64_t)(arg_double(optarg) * (double)DAY_MS);
 			break;
 		case 'R':
 			if (duration_parse(optarg, &raw, err, sizeof(err)) < 0)
 				die("--raw: %s", err);
 			break;
-		case 'f': fail = atof(optarg); break;
+		case 'f': fail = arg_double(optarg); break;
 		default: return 2;
 		}
 	}
@@ -1102,9 +1140,9 @@ cmd_query(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'u': url = optarg; break;
-		case 'n': n = atoi(optarg); break;
+		case 'n': n = arg_int(optarg); break;
 		case 'p': path = optarg; break;
-		case 'w': warmup = atoi(optarg); break;
+		case 'w': warmup = arg_int(optarg); break;
 		case 'l': label = optarg; break;
 		default: return 2;
 		}
@@ -1249,10 +1287,10 @@ cmd_evaluate(int argc, char **argv)
 		switch (ch) {
 		case 'd': path = optarg; break;
 		case 'c': cfg = optarg; break;
-		case 'n': runs = atoi(optarg); break;
-		case 'm': max_s = atof(optarg); break;
-		case 'D': detail = atoi(optarg); break;
-		case 's': only = atoi(optarg); break;
+		case 'n': runs = arg_int(optarg); break;
+		case 'm': max_s = arg_double(optarg); break;
+		case 'D': detail = arg_int(optarg); break;
+		case 's': only = arg_int(optarg); break;
 		case 'p': pragma = optarg; break;
 		case 'o': onepass = true; break;
 		default: return 2;
