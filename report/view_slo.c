@@ -67,18 +67,6 @@ find_stretch(const struct minutes_stretch *v, size_t n, const char *key)
 	return NULL;
 }
 
-static json_t *
-selector_json(const struct selector *s)
-{
-	json_t *o = json_object();
-	const char *k[5] = { "service", "layer", "provider", "region", "check" };
-	const char *f[5] = { s->service, s->layer, s->provider, s->region, s->check };
-
-	for (int i = 0; i < 5; i++)
-		if (f[i])
-			json_object_set_new(o, k[i], json_string(f[i]));
-	return o;
-}
 
 /* One SLO from the DB. */
 static int

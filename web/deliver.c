@@ -236,7 +236,7 @@ start_due(struct deliverer *d)
 		buf_init(&j->resp, RESP_CAP);
 		deliver_notification(payload, &n);
 		n.now = now;	/* sent now: signatures and timestamps are fresh */
-		if (rc->kind->build(rc, &n, &j->req, err, sizeof(err)) < 0) {
+		if (notify_build(rc, &n, &j->req, err, sizeof(err)) < 0) {
 			mark(d, id, "failed", 0, err, 0, attempts);
 			log_error("delivery %lld to %s: %s", (long long)id, rname, err);
 			json_decref(payload);
@@ -452,7 +452,7 @@ deliver_test(const struct receiver_config *rc, char *out, size_t outlen)
 	n.summary = "This is a test sent by vantage-collector --test-receiver. "
 	    "Nothing is wrong.";
 	n.started_at = n.now = time_now_ms();
-	if (rc->kind->build(rc, &n, &req, err, sizeof(err)) < 0) {
+	if (notify_build(rc, &n, &req, err, sizeof(err)) < 0) {
 		snprintf(out, outlen, "%s: cannot build the request: %s", rc->name, err);
 		return -1;
 	}

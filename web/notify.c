@@ -1,5 +1,5 @@
-/* notify: the table of receiver kinds, the common receiver config and the
- * helpers every kind shares (headline, facts, JSON request). */
+/* notify: the table of notification builders and the helpers every kind
+ * shares (headline, facts, JSON request). */
 #include "config.h"
 
 #include <stdarg.h>
@@ -9,22 +9,11 @@
 #include <strings.h>
 #include <time.h>
 
-#include "conf.h"
 #include "notify.h"
-#include "secret.h"
 #include "timeutil.h"
 #include "xmalloc.h"
 
-#define NAME_MAX_LEN	64
-#define KEYS_MAX	32
-
-#define TIMEOUT_DEFAULT_MS	10000
-#define TIMEOUT_MIN_MS		100
-#define TIMEOUT_MAX_MS		(5 * 60 * 1000)
-#define ATTEMPTS_DEFAULT	8
-#define ATTEMPTS_MAX		50
-
-static const struct receiver_kind *const kinds[] = {
+static const struct notify_kind *const kinds[] = {
 	&notify_kind_slack,
 	&notify_kind_discord,
 	&notify_kind_teams,
@@ -35,144 +24,15 @@ static const struct receiver_kind *const kinds[] = {
 	NULL
 };
 
-static const char *const common_keys[] = {
-	"name", "type", "url", "timeout", "max_attempts", NULL
-};
-
-const struct receiver_kind *
-notify_kind_find(const char *name)
-{
-	if (name == NULL)
-		return NULL;
-	for (size_t i = 0; kinds[i]; i++)
-		if (strcmp(kinds[i]->name, name) == 0)
-			return kinds[i];
-	return NULL;
-}
-
-const char *
-notify_kind_names(void)
-{
-	static char names[256];
-	size_t off = 0;
-
-	if (names[0] != '\0')
-		return names;
-	for (size_t i = 0; kinds[i] && off < sizeof(names); i++)
-		off += (size_t)snprintf(names + off, sizeof(names) - off, "%s%s",
-		    i ? ", " : "", kinds[i]->name);
-	return names;
-}
-
-/* Collect the allowed keys: the common ones plus those of kind, or of every
- * kind when the type is not known (so only truly unknown keys are flagged). */
-static void
-allowed_keys(const struct receiver_kind *kind, const char **out, size_t max)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; common_keys[i] && n + 1 < max; i++)
-		out[n++] = common_keys[i];
-	for (size_t k = 0; kinds[k]; k++) {
-		if (kind != NULL && kinds[k] != kind)
-			continue;
-		for (size_t i = 0; kinds[k]->keys[i] && n + 1 < max; i++) {
-			size_t j;
-
-			for (j = 0; j < n; j++)
-				if (strcmp(out[j], kinds[k]->keys[i]) == 0)
-					break;
-			if (j == n)
-				out[n++] = kinds[k]->keys[i];
-		}
-	}
-	out[n] = NULL;
-}
-
-static bool
-valid_name(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > NAME_MAX_LEN)
-		return false;
-	return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	    "0123456789._-") == n;
-}
-
-/* The URL must be http(s) with a host. The message never repeats the URL:
- * chat webhook URLs carry their token and may come from env: or file:. */
-static void
-check_url(struct confctx *c, const char *path, const char *url)
-{
-	char p[CONF_PATH_MAX], *host = NULL;
-	CURLU *u;
-	CURLUcode uc;
-
-	conf_path(p, path, "url");
-	if (strncasecmp(url, "http://", 7) != 0 && strncasecmp(url, "https://", 8) != 0) {
-		conf_error(c, p, "must be an http:// or https:// URL");
-		return;
-	}
-	if ((u = curl_url()) == NULL)
-		abort();
-	if ((uc = curl_url_set(u, CURLUPART_URL, url, 0)) != CURLUE_OK)
-		conf_error(c, p, "not a valid URL: %s", curl_url_strerror(uc));
-	else if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
-	    host == NULL || host[0] == '\0')
-		conf_error(c, p, "the URL has no host");
-	curl_free(host);
-	curl_url_cleanup(u);
-}
-
 int
-notify_receiver_parse(struct confctx *c, const char *path, json_t *obj,
-    struct receiver_config *rc)
+notify_build(const struct receiver_config *rc, const struct notification *n,
+    struct notify_request *out, char *err, size_t errlen)
 {
-	const char *keys[KEYS_MAX];
-	size_t nerrs = c->nerrs;
-	char p[CONF_PATH_MAX], *type = NULL;
-	int64_t attempts = ATTEMPTS_DEFAULT;
-
-	rc->timeout_ms = TIMEOUT_DEFAULT_MS;
-	rc->max_attempts = ATTEMPTS_DEFAULT;
-	if (conf_object(c, path, obj) == NULL)
-		return -1;
-	if (conf_get_string(c, path, obj, "name", true, &rc->name) == 0 &&
-	    !valid_name(rc->name))
-		conf_error(c, conf_path(p, path, "name"), "must be 1-%d letters, "
-		    "digits, '.', '_' or '-'", NAME_MAX_LEN);
-	if (conf_get_string(c, path, obj, "type", true, &type) == 0 &&
-	    (rc->kind = notify_kind_find(type)) == NULL)
-		conf_error(c, conf_path(p, path, "type"), "unknown receiver type "
-		    "\"%s\"; must be one of: %s", type, notify_kind_names());
-	free(type);
-	allowed_keys(rc->kind, keys, KEYS_MAX);
-	conf_only_keys(c, path, obj, keys);
-
-	notify_conf_secret(c, path, obj, "url", true, NULL, &rc->url);
-	if (rc->url != NULL)
-		check_url(c, path, rc->url);
-	conf_get_duration(c, path, obj, "timeout", TIMEOUT_MIN_MS, TIMEOUT_MAX_MS,
-	    &rc->timeout_ms);
-	if (conf_get_int(c, path, obj, "max_attempts", 1, ATTEMPTS_MAX, &attempts) == 0)
-		rc->max_attempts = (int)attempts;
-	if (rc->kind != NULL)
-		rc->kind->parse(c, path, obj, rc);
-	return c->nerrs > nerrs ? -1 : 0;
-}
-
-void
-notify_receiver_clear(struct receiver_config *rc)
-{
-	if (rc == NULL)
-		return;
-	free(rc->name);
-	free(rc->url);
-	free(rc->secret);
-	free(rc->channel);
-	free(rc->username);
-	memset(rc, 0, sizeof(*rc));
+	for (size_t i = 0; rc->kind && kinds[i]; i++)
+		if (strcmp(kinds[i]->name, rc->kind->name) == 0)
+			return kinds[i]->build(rc, n, out, err, errlen);
+	snprintf(err, errlen, "receiver %s: no such type", rc->name);
+	return -1;
 }
 
 void
@@ -184,26 +44,6 @@ notify_request_clear(struct notify_request *r)
 	curl_slist_free_all(r->headers);
 	free(r->body);
 	memset(r, 0, sizeof(*r));
-}
-
-void
-notify_conf_secret(struct confctx *c, const char *path, json_t *obj,
-    const char *key, bool required, const char *what, char **out)
-{
-	char p[CONF_PATH_MAX], err[256], *spec = NULL;
-
-	conf_path(p, path, key);
-	if (required && what != NULL && json_object_get(obj, key) == NULL) {
-		conf_error(c, p, "required key is missing: %s", what);
-		return;
-	}
-	if (conf_get_string(c, path, obj, key, required, &spec) < 0 || spec == NULL)
-		return;
-	free(*out);
-	*out = NULL;
-	if (secret_resolve(spec, out, err, sizeof(err)) < 0)
-		conf_error(c, p, "%s", err);
-	free(spec);
 }
 
 char *

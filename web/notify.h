@@ -1,7 +1,8 @@
 /* notify: alert receivers. Each receiver kind is a const descriptor
- * (web/notify_<kind>.c) that parses its config and turns one notification
- * into one HTTP request in the service's documented format. Delivery
- * (queue, retries, the curl multi loop) lives in web/deliver.c. */
+ * (web/notify_<kind>.c) that turns one notification into one HTTP request
+ * in the service's documented format; its settings are parsed by
+ * core/receiver.c. Delivery (queue, retries, the curl multi loop) lives in
+ * web/deliver.c. */
 #ifndef VANTAGE_NOTIFY_H
 #define VANTAGE_NOTIFY_H
 
@@ -12,7 +13,7 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
-struct confctx;
+#include "receiver.h"
 
 /* What happened, in receiver-neutral form. Strings may be NULL unless
  * noted; times are Unix ms. */
@@ -32,19 +33,6 @@ struct notification {
 	json_t		*details;	/* extra key/values (object, borrowed; may be NULL) */
 };
 
-struct receiver_kind;
-
-struct receiver_config {
-	char				*name;
-	const struct receiver_kind	*kind;
-	char				*url;		/* every kind takes url */
-	char				*secret;	/* routing_key / api_key / signing secret (resolved env:/file:) */
-	char				*channel;	/* slack/mattermost: optional channel override */
-	char				*username;	/* slack/mattermost/discord: optional sender name */
-	int64_t				 timeout_ms;	/* default 10s */
-	int				 max_attempts;	/* default 8 */
-};
-
 /* One HTTP request to make, always a POST. Owned by the caller after
  * build; release with notify_request_clear. */
 struct notify_request {
@@ -53,13 +41,8 @@ struct notify_request {
 	char			*body;
 };
 
-struct receiver_kind {
-	const char		*name;
-	const char *const	*keys;		/* config keys besides name, type, url, timeout, max_attempts */
-	bool			 needs_secret;	/* e.g. pagerduty routing_key */
-	/* Parse kind-specific keys of obj (at path) into rc; errors to c. */
-	void	(*parse)(struct confctx *c, const char *path, json_t *obj,
-		    struct receiver_config *rc);
+struct notify_kind {
+	const char	*name;		/* the receiver_kind's name */
 	/* Build the request for n into out (zeroed; the caller releases it
 	 * with notify_request_clear). Pure: no I/O, same input same bytes, so
 	 * it may be rebuilt per attempt. 0, or -1 with a message in err and
@@ -68,31 +51,21 @@ struct receiver_kind {
 		    struct notify_request *out, char *err, size_t errlen);
 };
 
-/* The kind named name, or NULL. */
-const struct receiver_kind *notify_kind_find(const char *name);
-/* Comma-separated names of every kind (for error messages). */
-const char *notify_kind_names(void);
-/* Parse one receiver object; 0, or -1 with errors added to c. rc must be
- * zeroed; release with notify_receiver_clear. Secrets (url too, which may
- * be env:/file:) are resolved here, so a bad one fails the config check.
- * Every error is collected: unknown keys, a bad type (with the list of
- * kinds), a missing or non-http(s) url, the kind's own keys. Duplicate
- * names across receivers are the caller's to check. */
-int notify_receiver_parse(struct confctx *c, const char *path, json_t *obj,
-    struct receiver_config *rc);
-/* Free what rc holds and zero it (rc itself is the caller's). NULL-safe. */
-void notify_receiver_clear(struct receiver_config *rc);
+/* Build the request that tells rc's service about n (see struct
+ * notify_kind's build). 0, or -1 with a message in err. */
+int notify_build(const struct receiver_config *rc, const struct notification *n,
+    struct notify_request *out, char *err, size_t errlen);
 /* Free what r holds and zero it. NULL-safe. */
 void notify_request_clear(struct notify_request *r);
 
-/* The kinds, one per web/notify_<kind>.c (also reachable by notify_kind_find). */
-extern const struct receiver_kind notify_kind_slack;
-extern const struct receiver_kind notify_kind_discord;
-extern const struct receiver_kind notify_kind_teams;
-extern const struct receiver_kind notify_kind_mattermost;
-extern const struct receiver_kind notify_kind_pagerduty;
-extern const struct receiver_kind notify_kind_opsgenie;
-extern const struct receiver_kind notify_kind_webhook;
+/* The kinds, one per web/notify_<kind>.c (notify_build picks one). */
+extern const struct notify_kind notify_kind_slack;
+extern const struct notify_kind notify_kind_discord;
+extern const struct notify_kind notify_kind_teams;
+extern const struct notify_kind notify_kind_mattermost;
+extern const struct notify_kind notify_kind_pagerduty;
+extern const struct notify_kind notify_kind_opsgenie;
+extern const struct notify_kind notify_kind_webhook;
 
 /* Helpers shared by the kinds. */
 /* ISO 8601 UTC ("2026-11-26T18:40:00Z") of Unix ms into out (32 bytes).
@@ -106,11 +79,6 @@ int notify_json_request(struct notify_request *r, const char *url, json_t *body,
 /* Append one header line ("Name: value") to r; aborts on out-of-memory. */
 void notify_request_header(struct notify_request *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-/* Resolve the secret at obj.key (literal, env:, file:) into *out (caller
- * frees; left alone if absent and not required). what, if not NULL, says
- * what the key holds and is added to the "required key is missing" error. */
-void notify_conf_secret(struct confctx *c, const char *path, json_t *obj,
-    const char *key, bool required, const char *what, char **out);
 
 /* How a notification should look: each kind maps this to its colours. */
 enum notify_tone {

@@ -15,7 +15,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "conf.h"
 #include "notify.h"
 
 #define DISCORD_CONTENT_MAX	2000
@@ -25,26 +24,7 @@
 #define DISCORD_FIELDS_MAX	25
 #define DISCORD_USERNAME_MAX	80
 
-static const char *const discord_keys[] = { "username", NULL };
 
-static void
-discord_parse(struct confctx *c, const char *path, json_t *obj,
-    struct receiver_config *rc)
-{
-	char p[CONF_PATH_MAX];
-
-	if (conf_get_string(c, path, obj, "username", false, &rc->username) < 0 ||
-	    rc->username == NULL)
-		return;
-	conf_path(p, path, "username");
-	/* Discord refuses these with a 400 on every message */
-	if (rc->username[0] == '\0' || strlen(rc->username) > DISCORD_USERNAME_MAX)
-		conf_error(c, p, "must be 1-%d characters", DISCORD_USERNAME_MAX);
-	else if (strcasestr(rc->username, "discord") != NULL ||
-	    strcasestr(rc->username, "clyde") != NULL)
-		conf_error(c, p, "Discord refuses names containing \"discord\" or "
-		    "\"clyde\"");
-}
 
 static json_int_t
 discord_color(const struct notification *n)
@@ -124,10 +104,7 @@ discord_build(const struct receiver_config *rc, const struct notification *n,
 	return rv;
 }
 
-const struct receiver_kind notify_kind_discord = {
+const struct notify_kind notify_kind_discord = {
 	.name = "discord",
-	.keys = discord_keys,
-	.needs_secret = false,
-	.parse = discord_parse,
 	.build = discord_build,
 };

@@ -13,18 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conf.h"
 #include "notify.h"
 
-static const char *const mattermost_keys[] = { "channel", "username", NULL };
 
-static void
-mattermost_parse(struct confctx *c, const char *path, json_t *obj,
-    struct receiver_config *rc)
-{
-	conf_get_string(c, path, obj, "channel", false, &rc->channel);
-	conf_get_string(c, path, obj, "username", false, &rc->username);
-}
 
 static const char *
 mattermost_color(const struct notification *n)
@@ -79,10 +70,7 @@ mattermost_build(const struct receiver_config *rc, const struct notification *n,
 	return rv;
 }
 
-const struct receiver_kind notify_kind_mattermost = {
+const struct notify_kind notify_kind_mattermost = {
 	.name = "mattermost",
-	.keys = mattermost_keys,
-	.needs_secret = false,
-	.parse = mattermost_parse,
 	.build = mattermost_build,
 };

@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conf.h"
 #include "notify.h"
 #include "xmalloc.h"
 
@@ -25,30 +24,7 @@
 #define OG_TAG_MAX	50
 #define OG_DETAILS_MAX	8000	/* all keys and values together */
 
-static const char *const opsgenie_keys[] = { "api_key", NULL };
 
-static void
-opsgenie_parse(struct confctx *c, const char *path, json_t *obj,
-    struct receiver_config *rc)
-{
-	char p[CONF_PATH_MAX];
-
-	notify_conf_secret(c, path, obj, "api_key", true, "the API key of an "
-	    "Opsgenie API integration (write it as \"env:NAME\" or \"file:/path\" "
-	    "to keep it out of the config)", &rc->secret);
-	if (rc->secret != NULL)
-		for (const char *s = rc->secret; *s; s++)
-			if ((unsigned char)*s < 0x20 || *s == 0x7f) {
-				conf_error(c, conf_path(p, path, "api_key"),
-				    "must not contain control characters "
-				    "(it goes into a header)");
-				break;
-			}
-	if (rc->url != NULL && strstr(rc->url, "/v2/alerts") != NULL)
-		conf_error(c, conf_path(p, path, "url"), "is the API base, e.g. "
-		    "\"https://api.opsgenie.com\" or \"https://api.eu.opsgenie.com\"; "
-		    "/v2/alerts is added");
-}
 
 static const char *
 og_priority(const struct notification *n)
@@ -233,10 +209,7 @@ opsgenie_build(const struct receiver_config *rc, const struct notification *n,
 	return rv;
 }
 
-const struct receiver_kind notify_kind_opsgenie = {
+const struct notify_kind notify_kind_opsgenie = {
 	.name = "opsgenie",
-	.keys = opsgenie_keys,
-	.needs_secret = true,
-	.parse = opsgenie_parse,
 	.build = opsgenie_build,
 };

@@ -14,23 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conf.h"
 #include "notify.h"
 
 #define PD_SUMMARY_MAX	1024
 #define PD_DEDUP_MAX	255
 
-static const char *const pagerduty_keys[] = { "routing_key", NULL };
 
-static void
-pagerduty_parse(struct confctx *c, const char *path, json_t *obj,
-    struct receiver_config *rc)
-{
-	notify_conf_secret(c, path, obj, "routing_key", true, "the 32-character "
-	    "integration key of an Events API v2 integration (write it as "
-	    "\"env:NAME\" or \"file:/path\" to keep it out of the config)",
-	    &rc->secret);
-}
 
 static const char *
 pd_severity(const struct notification *n)
@@ -127,10 +116,7 @@ pagerduty_build(const struct receiver_config *rc, const struct notification *n,
 	return rv;
 }
 
-const struct receiver_kind notify_kind_pagerduty = {
+const struct notify_kind notify_kind_pagerduty = {
 	.name = "pagerduty",
-	.keys = pagerduty_keys,
-	.needs_secret = true,
-	.parse = pagerduty_parse,
 	.build = pagerduty_build,
 };

@@ -13,19 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conf.h"
 #include "notify.h"
 #include "xmalloc.h"
 
-static const char *const slack_keys[] = { "channel", "username", NULL };
 
-static void
-slack_parse(struct confctx *c, const char *path, json_t *obj,
-    struct receiver_config *rc)
-{
-	conf_get_string(c, path, obj, "channel", false, &rc->channel);
-	conf_get_string(c, path, obj, "username", false, &rc->username);
-}
 
 /* The only three characters Slack wants escaped. Caller frees. */
 static char *
@@ -115,10 +106,7 @@ slack_build(const struct receiver_config *rc, const struct notification *n,
 	return rv;
 }
 
-const struct receiver_kind notify_kind_slack = {
+const struct notify_kind notify_kind_slack = {
 	.name = "slack",
-	.keys = slack_keys,
-	.needs_secret = false,
-	.parse = slack_parse,
 	.build = slack_build,
 };

@@ -15,16 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conf.h"
 #include "notify.h"
 
-static const char *const teams_keys[] = { NULL };
 
-static void
-teams_parse(struct confctx *c, const char *path, json_t *obj,
-    struct receiver_config *rc)
-{
-}
 
 /* Adaptive Card colours are names the host theme maps to its own shades. */
 static const char *
@@ -97,10 +90,7 @@ teams_build(const struct receiver_config *rc, const struct notification *n,
 	return rv;
 }
 
-const struct receiver_kind notify_kind_teams = {
+const struct notify_kind notify_kind_teams = {
 	.name = "teams",
-	.keys = teams_keys,
-	.needs_secret = false,
-	.parse = teams_parse,
 	.build = teams_build,
 };

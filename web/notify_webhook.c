@@ -22,21 +22,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conf.h"
 #include "notify.h"
 #include "sign.h"
 #include "xmalloc.h"
 
 #define WEBHOOK_VERSION	1
 
-static const char *const webhook_keys[] = { "secret", NULL };
 
-static void
-webhook_parse(struct confctx *c, const char *path, json_t *obj,
-    struct receiver_config *rc)
-{
-	notify_conf_secret(c, path, obj, "secret", false, NULL, &rc->secret);
-}
 
 static json_t *
 time_or_null(int64_t ms)
@@ -94,10 +86,7 @@ webhook_build(const struct receiver_config *rc, const struct notification *n,
 	return 0;
 }
 
-const struct receiver_kind notify_kind_webhook = {
+const struct notify_kind notify_kind_webhook = {
 	.name = "webhook",
-	.keys = webhook_keys,
-	.needs_secret = false,
-	.parse = webhook_parse,
 	.build = webhook_build,
 };

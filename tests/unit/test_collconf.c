@@ -93,11 +93,11 @@ START_TEST(test_good_and_defaults)
 	    "interval")), "1m");
 	ck_assert_ptr_null(json_object_get(cc->rchecks[0].def, "agents"));
 	ck_assert_uint_eq(cc->rchecks[0].nagents, 1);
-	ck_assert(collconf_selector_match(&cc->slos[0].sel, "micro", "edge", NULL,
+	ck_assert(selector_match(&cc->slos[0].sel, "micro", "edge", NULL,
 	    NULL, "x"));
-	ck_assert(!collconf_selector_match(&cc->slos[0].sel, "other", "edge", NULL,
+	ck_assert(!selector_match(&cc->slos[0].sel, "other", "edge", NULL,
 	    NULL, "x"));
-	ck_assert(!collconf_selector_match(&cc->slos[0].sel, NULL, "edge", NULL,
+	ck_assert(!selector_match(&cc->slos[0].sel, NULL, "edge", NULL,
 	    NULL, "x"));
 	collconf_free(cc);
 	conf_ctx_free(&c);

@@ -133,7 +133,7 @@ parse_one(struct confctx *c, const char *text, struct receiver_config *rc)
 	int rv;
 
 	ck_assert_int_eq(conf_load_string(c, "t.json", text, &root), 0);
-	rv = notify_receiver_parse(c, "receivers[0]",
+	rv = receiver_parse(c, "receivers[0]",
 	    json_array_get(json_object_get(root, "receivers"), 0), rc);
 	json_decref(root);
 	return rv;
@@ -313,7 +313,7 @@ START_TEST(test_payload)
 	load_good(k, &rc);
 	ck_assert_str_eq(rc.kind->name, kind_names[k]);
 	n = fixture(event, strcmp(event, "test") == 0 ? NULL : details);
-	ck_assert_msg(rc.kind->build(&rc, &n, &r, err, sizeof(err)) == 0,
+	ck_assert_msg(notify_build(&rc, &n, &r, err, sizeof(err)) == 0,
 	    "%s-%s: %s", kind_names[k], event, err);
 	ck_assert_ptr_nonnull(r.body);
 	compare_body(kind_names[k], event, r.body);
@@ -323,7 +323,7 @@ START_TEST(test_payload)
 		    "%s: a test is not marked \"[TEST]\" in the text", kind_names[k]);
 	notify_request_clear(&r);
 	notify_request_clear(&r);	/* safe twice */
-	notify_receiver_clear(&rc);
+	receiver_clear(&rc);
 	json_decref(details);
 }
 END_TEST
@@ -339,11 +339,11 @@ START_TEST(test_opsgenie_alias_escaped)
 
 	load_good(5, &rc);
 	n.incident_id = "inc 42/eu+us";
-	ck_assert_int_eq(rc.kind->build(&rc, &n, &r, err, sizeof(err)), 0);
+	ck_assert_int_eq(notify_build(&rc, &n, &r, err, sizeof(err)), 0);
 	ck_assert_str_eq(r.url, "https://api.eu.opsgenie.com/v2/alerts/"
 	    "inc%2042%2Feu%2Bus/close?identifierType=alias");
 	notify_request_clear(&r);
-	notify_receiver_clear(&rc);
+	receiver_clear(&rc);
 }
 END_TEST
 
@@ -357,12 +357,12 @@ START_TEST(test_webhook_unsigned)
 
 	ck_assert_int_eq(parse_one(&c, "{\"receivers\": [{\"name\": \"h\", "
 	    "\"type\": \"webhook\", \"url\": \"https://example.com/h\"}]}", &rc), 0);
-	ck_assert_int_eq(rc.kind->build(&rc, &n, &r, err, sizeof(err)), 0);
+	ck_assert_int_eq(notify_build(&rc, &n, &r, err, sizeof(err)), 0);
 	ck_assert_ptr_null(header_value(r.headers, "X-Vantage-Signature"));
 	ck_assert_ptr_null(header_value(r.headers, "X-Vantage-Timestamp"));
 	ck_assert(has_header(r.headers, "Content-Type: application/json"));
 	notify_request_clear(&r);
-	notify_receiver_clear(&rc);
+	receiver_clear(&rc);
 	conf_ctx_free(&c);
 }
 END_TEST
@@ -384,31 +384,31 @@ START_TEST(test_limits)
 	n.title = title;
 
 	load_good(5, &rc);	/* opsgenie: message <= 130 */
-	ck_assert_int_eq(rc.kind->build(&rc, &n, &r, err, sizeof(err)), 0);
+	ck_assert_int_eq(notify_build(&rc, &n, &r, err, sizeof(err)), 0);
 	ck_assert_ptr_nonnull(body = json_loads(r.body, 0, NULL));
 	ck_assert_int_eq(json_string_length(json_object_get(body, "message")),
 	    strlen("[FIRING] ") + 120 * 2 + 3);
 	json_decref(body);
 	notify_request_clear(&r);
-	notify_receiver_clear(&rc);
+	receiver_clear(&rc);
 
 	load_good(4, &rc);	/* pagerduty: summary <= 1024 */
-	ck_assert_int_eq(rc.kind->build(&rc, &n, &r, err, sizeof(err)), 0);
+	ck_assert_int_eq(notify_build(&rc, &n, &r, err, sizeof(err)), 0);
 	ck_assert_ptr_nonnull(body = json_loads(r.body, 0, NULL));
 	ck_assert_int_eq(json_string_length(json_object_get(json_object_get(body,
 	    "payload"), "summary")), strlen("[FIRING] ") + 1000 * 2 + 14 + 3);
 	json_decref(body);
 	notify_request_clear(&r);
-	notify_receiver_clear(&rc);
+	receiver_clear(&rc);
 
 	load_good(1, &rc);	/* discord: title <= 256 */
-	ck_assert_int_eq(rc.kind->build(&rc, &n, &r, err, sizeof(err)), 0);
+	ck_assert_int_eq(notify_build(&rc, &n, &r, err, sizeof(err)), 0);
 	ck_assert_ptr_nonnull(body = json_loads(r.body, 0, NULL));
 	ck_assert_int_eq(json_string_length(json_object_get(json_array_get(
 	    json_object_get(body, "embeds"), 0), "title")), 255 * 2 + 3);
 	json_decref(body);
 	notify_request_clear(&r);
-	notify_receiver_clear(&rc);
+	receiver_clear(&rc);
 	free(title);
 }
 END_TEST
@@ -425,12 +425,12 @@ START_TEST(test_bad_utf8)
 	n.summary = "bad \xff\xfe bytes \xc3";
 	for (size_t k = 0; k < NKINDS; k++) {
 		load_good(k, &rc);
-		ck_assert_int_eq(rc.kind->build(&rc, &n, &r, err, sizeof(err)), 0);
+		ck_assert_int_eq(notify_build(&rc, &n, &r, err, sizeof(err)), 0);
 		ck_assert_msg((body = json_loads(r.body, 0, NULL)) != NULL, "%s",
 		    kind_names[k]);
 		json_decref(body);
 		notify_request_clear(&r);
-		notify_receiver_clear(&rc);
+		receiver_clear(&rc);
 	}
 }
 END_TEST
@@ -445,15 +445,15 @@ START_TEST(test_helpers)
 	ck_assert_str_eq(notify_iso8601(T_START + 999, iso, sizeof(iso)),
 	    "2026-11-26T18:40:00Z");
 	ck_assert_str_eq(notify_iso8601(-1, iso, sizeof(iso)), "1969-12-31T23:59:59Z");
-	ck_assert_str_eq(notify_kind_names(),
+	ck_assert_str_eq(receiver_kind_names(),
 	    "slack, discord, teams, mattermost, pagerduty, opsgenie, webhook");
 	for (size_t k = 0; k < NKINDS; k++)
-		ck_assert_str_eq(notify_kind_find(kind_names[k])->name, kind_names[k]);
-	ck_assert_ptr_null(notify_kind_find("Slack"));
-	ck_assert_ptr_null(notify_kind_find(NULL));
-	ck_assert(notify_kind_find("pagerduty")->needs_secret);
-	ck_assert(notify_kind_find("opsgenie")->needs_secret);
-	ck_assert(!notify_kind_find("webhook")->needs_secret);
+		ck_assert_str_eq(receiver_kind_find(kind_names[k])->name, kind_names[k]);
+	ck_assert_ptr_null(receiver_kind_find("Slack"));
+	ck_assert_ptr_null(receiver_kind_find(NULL));
+	ck_assert(receiver_kind_find("pagerduty")->needs_secret);
+	ck_assert(receiver_kind_find("opsgenie")->needs_secret);
+	ck_assert(!receiver_kind_find("webhook")->needs_secret);
 
 	s = notify_truncate("abcdef", 4);
 	ck_assert_str_eq(s, "abc\xe2\x80\xa6");
@@ -579,7 +579,7 @@ START_TEST(test_bad)
 	ck_assert_msg(c.nerrs > 0 && strcmp(c.errs[0], bad[_i].want) == 0,
 	    "case %d: got \"%s\", want \"%s\"", _i, c.nerrs ? c.errs[0] : "(none)",
 	    bad[_i].want);
-	notify_receiver_clear(&rc);
+	receiver_clear(&rc);
 	conf_ctx_free(&c);
 }
 END_TEST
@@ -599,7 +599,7 @@ START_TEST(test_bad_all_at_once)
 	    "receivers[0].timout: unknown key (did you mean \"timeout\"?)"));
 	ck_assert_ptr_nonnull(strstr(c.errs[2], "receivers[0].url: must be an http://"));
 	ck_assert_ptr_nonnull(strstr(c.errs[3], "receivers[0].routing_key: required"));
-	notify_receiver_clear(&rc);
+	receiver_clear(&rc);
 	conf_ctx_free(&c);
 }
 END_TEST
@@ -631,8 +631,8 @@ START_TEST(test_good)
 		ck_assert_pstr_eq(rc.secret, want[k].secret);
 		ck_assert_pstr_eq(rc.channel, want[k].channel);
 		ck_assert_pstr_eq(rc.username, want[k].username);
-		notify_receiver_clear(&rc);
-		notify_receiver_clear(&rc);	/* safe twice */
+		receiver_clear(&rc);
+		receiver_clear(&rc);	/* safe twice */
 	}
 }
 END_TEST
@@ -647,7 +647,7 @@ START_TEST(test_url_from_env)
 	ck_assert_int_eq(parse_one(&c, "{\"receivers\": [{\"name\": \"s\", "
 	    "\"type\": \"slack\", \"url\": \"env:VANTAGE_TEST_SLACK_URL\"}]}", &rc), 0);
 	ck_assert_str_eq(rc.url, "https://hooks.slack.com/services/T1/B1/s3cret");
-	notify_receiver_clear(&rc);
+	receiver_clear(&rc);
 	conf_ctx_free(&c);
 
 	/* a bad URL from a secret is reported without repeating it */
@@ -656,7 +656,7 @@ START_TEST(test_url_from_env)
 	    "\"type\": \"slack\", \"url\": \"env:VANTAGE_TEST_SLACK_URL\"}]}", &rc), -1);
 	ck_assert_int_eq(c.nerrs, 1);
 	ck_assert_ptr_null(strstr(c.errs[0], "s3cret"));
-	notify_receiver_clear(&rc);
+	receiver_clear(&rc);
 	conf_ctx_free(&c);
 	unsetenv("VANTAGE_TEST_SLACK_URL");
 }

@@ -9,25 +9,11 @@
 #include <jansson.h>
 
 #include "checkconf.h"
+#include "selector.h"
+#include "slo.h"
 
 struct confctx;
 struct alerts_config;
-
-/* Which results an SLO (or a query) covers; NULL fields match anything. */
-struct selector {
-	char	*service, *layer, *provider, *region, *check;
-};
-
-enum sli_kind { SLI_AVAILABILITY = 0, SLI_LATENCY };
-
-struct slo_config {
-	char		*name;
-	double		 objective;	/* ratio: 99.95 in the file -> 0.9995 */
-	int64_t		 window_ms;
-	enum sli_kind	 sli;
-	int64_t		 threshold_us;	/* latency SLI: good = ok and total <= this */
-	struct selector	 sel;
-};
 
 struct agent_key {
 	char	*id;
@@ -73,18 +59,11 @@ struct collector_config *collconf_load(const char *file);
 /* Same with errors collected in c; text (if not NULL) instead of the file. */
 struct collector_config *collconf_load_ctx(struct confctx *c, const char *file,
     const char *text);
-/* Parse a selector object at path into sel (fields copied). 0 or -1. */
-int collconf_parse_selector(struct confctx *c, const char *path, json_t *v,
-    struct selector *sel);
-/* Does a result with these labels match sel? */
-bool collconf_selector_match(const struct selector *sel, const char *service,
-    const char *layer, const char *provider, const char *region, const char *check);
 /* The agent's key entry, or NULL. */
 const struct agent_key *collconf_agent(const struct collector_config *cc, const char *id);
 /* The SLO named name, or NULL. */
 const struct slo_config *collconf_slo(const struct collector_config *cc, const char *name);
 /* Free. NULL-safe. */
 void collconf_free(struct collector_config *cc);
-void collconf_selector_clear(struct selector *sel);
 
 #endif

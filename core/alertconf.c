@@ -87,8 +87,8 @@ parse_receivers(struct confctx *c, json_t *v, struct alerts_config *ac)
 		char p[CONF_PATH_MAX], q[CONF_PATH_MAX];
 
 		conf_path_idx(p, "alerts.receivers", i);
-		if (notify_receiver_parse(c, p, o, rc) < 0 || rc->name == NULL) {
-			notify_receiver_clear(rc);
+		if (receiver_parse(c, p, o, rc) < 0 || rc->name == NULL) {
+			receiver_clear(rc);
 			memset(rc, 0, sizeof(*rc));
 			continue;
 		}
@@ -141,9 +141,18 @@ parse_pairs(struct confctx *c, const char *path, json_t *v, struct alert_rule *r
 	}
 }
 
+static const struct slo_config *
+find_slo(const struct alertconf_refs *refs, const char *name)
+{
+	for (size_t i = 0; i < refs->nslos; i++)
+		if (strcmp(refs->slos[i].name, name) == 0)
+			return &refs->slos[i];
+	return NULL;
+}
+
 static void
 parse_rule(struct confctx *c, const char *p, json_t *o, struct alert_rule *r,
-    const struct collector_config *cc, const struct alerts_config *ac)
+    const struct alertconf_refs *refs, const struct alerts_config *ac)
 {
 	static const char *const keys[RULE_NTYPES][16] = {
 		[RULE_BURN_RATE] = { "slo", "pairs", NULL },
@@ -194,12 +203,12 @@ parse_rule(struct confctx *c, const char *p, json_t *o, struct alert_rule *r,
 			    "alerts.receivers", r->receivers[i]);
 	}
 	if ((x = json_object_get(o, "selector")) != NULL)
-		collconf_parse_selector(c, conf_path(q, p, "selector"), x, &r->sel);
+		selector_parse(c, conf_path(q, p, "selector"), x, &r->sel);
 	switch (r->type) {
 	case RULE_BURN_RATE:
 		if (conf_get_string(c, p, o, "slo", true, &r->slo_name) < 0 || !r->slo_name)
 			break;
-		if ((r->slo = collconf_slo(cc, r->slo_name)) == NULL) {
+		if ((r->slo = find_slo(refs, r->slo_name)) == NULL) {
 			conf_error(c, conf_path(q, p, "slo"), "no SLO named \"%s\" in slos",
 			    r->slo_name);
 			break;
@@ -252,7 +261,7 @@ parse_rule(struct confctx *c, const char *p, json_t *o, struct alert_rule *r,
 			r->agents = name_list(c, conf_path(q, p, "agents"), x, &r->nagents);
 			for (size_t i = 0; i < r->nagents; i++) {
 				char ap[CONF_PATH_MAX];
-				if (collconf_agent(cc, r->agents[i]) == NULL)
+				if (!refs->agent_known(refs->arg, r->agents[i]))
 					conf_error(c, conf_path_idx(ap, q, i), "no agent "
 					    "\"%s\" in agents", r->agents[i]);
 			}
@@ -514,7 +523,7 @@ parse_maint(struct confctx *c, json_t *v, struct alerts_config *ac)
 }
 
 struct alerts_config *
-alertconf_parse(struct confctx *c, json_t *v, const struct collector_config *cc)
+alertconf_parse(struct confctx *c, json_t *v, const struct alertconf_refs *refs)
 {
 	static const char *const keys[] = {
 		"tick", "receivers", "rules", "maintenance", NULL
@@ -542,7 +551,7 @@ alertconf_parse(struct confctx *c, json_t *v, const struct collector_config *cc)
 				conf_path_idx(p, "alerts.rules", i);
 				if (conf_object(c, p, o) == NULL)
 					continue;
-				parse_rule(c, p, o, r, cc, ac);
+				parse_rule(c, p, o, r, refs, ac);
 				for (size_t j = 0; r->name && j + 1 < ac->nrules; j++)
 					if (ac->rules[j].name &&
 					    strcmp(ac->rules[j].name, r->name) == 0)
@@ -644,13 +653,13 @@ alertconf_free(struct alerts_config *ac)
 	if (ac == NULL)
 		return;
 	for (size_t i = 0; i < ac->nreceivers; i++)
-		notify_receiver_clear(&ac->receivers[i]);
+		receiver_clear(&ac->receivers[i]);
 	free(ac->receivers);
 	for (size_t i = 0; i < ac->nrules; i++) {
 		struct alert_rule *r = &ac->rules[i];
 		free(r->name);
 		free_list(r->receivers, r->nreceivers);
-		collconf_selector_clear(&r->sel);
+		selector_clear(&r->sel);
 		free(r->slo_name);
 		free(r->pairs);
 		free_list(r->agents, r->nagents);

@@ -368,23 +368,6 @@ breakdown(sqlite3 *db, const struct slo_config *slo, int64_t now, const char *by
 	return arr;
 }
 
-static json_t *
-selector_json(const struct selector *s)
-{
-	json_t *o = json_object();
-
-	if (s->service)
-		json_object_set_new(o, "service", json_string(s->service));
-	if (s->layer)
-		json_object_set_new(o, "layer", json_string(s->layer));
-	if (s->provider)
-		json_object_set_new(o, "provider", json_string(s->provider));
-	if (s->region)
-		json_object_set_new(o, "region", json_string(s->region));
-	if (s->check)
-		json_object_set_new(o, "check", json_string(s->check));
-	return o;
-}
 
 json_t *
 sloeng_evaluate(sqlite3 *db, const struct slo_config *slo, int64_t now_ms,

@@ -52,6 +52,13 @@ read_secret(struct confctx *c, const char *path, json_t *obj, const char *key,
 	free(spec);
 }
 
+/* alertconf's lookup of agent ids (alertconf_refs) */
+static bool
+agent_known(const void *arg, const char *id)
+{
+	return collconf_agent(arg, id) != NULL;
+}
+
 static void
 parse_listen(struct confctx *c, json_t *v, struct collector_config *cc)
 {
@@ -130,38 +137,7 @@ parse_agents(struct confctx *c, json_t *v, struct collector_config *cc)
 	}
 }
 
-int
-collconf_parse_selector(struct confctx *c, const char *path, json_t *v,
-    struct selector *sel)
-{
-	static const char *const keys[] = {
-		"service", "layer", "provider", "region", "check", NULL
-	};
-	size_t before = c->nerrs;
-	int layer;
 
-	if (conf_object(c, path, v) == NULL)
-		return -1;
-	conf_only_keys(c, path, v, keys);
-	conf_get_string(c, path, v, "service", false, &sel->service);
-	if (conf_get_enum(c, path, v, "layer", checkconf_layers, &layer) == 0 &&
-	    json_object_get(v, "layer"))
-		sel->layer = xstrdup(checkconf_layers[layer]);
-	conf_get_string(c, path, v, "provider", false, &sel->provider);
-	conf_get_string(c, path, v, "region", false, &sel->region);
-	conf_get_string(c, path, v, "check", false, &sel->check);
-	return c->nerrs == before ? 0 : -1;
-}
-
-bool
-collconf_selector_match(const struct selector *sel, const char *service,
-    const char *layer, const char *provider, const char *region, const char *check)
-{
-#define M(f, v) (sel->f == NULL || ((v) != NULL && strcmp(sel->f, (v)) == 0))
-	return M(service, service) && M(layer, layer) && M(provider, provider) &&
-	    M(region, region) && M(check, check);
-#undef M
-}
 
 static void
 parse_slos(struct confctx *c, json_t *v, struct collector_config *cc)
@@ -223,9 +199,9 @@ parse_slos(struct confctx *c, json_t *v, struct collector_config *cc)
 			conf_error(c, conf_path(q, p, "selector"), "required key is missing "
 			    "(e.g. {\"service\": \"micro\", \"layer\": \"front_door\"})");
 		else
-			collconf_parse_selector(c, conf_path(q, p, "selector"), sel, &s->sel);
+			selector_parse(c, conf_path(q, p, "selector"), sel, &s->sel);
 		if (s->name == NULL) {
-			collconf_selector_clear(&s->sel);
+			selector_clear(&s->sel);
 			continue;
 		}
 		cc->nslos++;
@@ -359,8 +335,12 @@ collconf_load_ctx(struct confctx *c, const char *file, const char *text)
 	read_secret(c, "", root, "read_token", false, &cc->read_token, NULL);
 	conf_get_int(c, "", root, "max_body", 64 * 1024, 1024LL * 1024 * 1024,
 	    &cc->max_body);
-	if ((v = json_object_get(root, "alerts")) != NULL)
-		cc->alerts = alertconf_parse(c, v, cc);
+	if ((v = json_object_get(root, "alerts")) != NULL) {
+		struct alertconf_refs refs = {
+			cc->slos, cc->nslos, agent_known, cc
+		};
+		cc->alerts = alertconf_parse(c, v, &refs);
+	}
 	if (cc->keep_1m_ms < 3 * day + 3600000)
 		conf_error(c, "retention.minute", "must be at least 3d1h: the 3d "
 		    "burn-rate window reads minute rollups");
@@ -404,16 +384,6 @@ collconf_slo(const struct collector_config *cc, const char *name)
 	return NULL;
 }
 
-void
-collconf_selector_clear(struct selector *sel)
-{
-	free(sel->service);
-	free(sel->layer);
-	free(sel->provider);
-	free(sel->region);
-	free(sel->check);
-	memset(sel, 0, sizeof(*sel));
-}
 
 void
 collconf_free(struct collector_config *cc)
@@ -446,7 +416,7 @@ collconf_free(struct collector_config *cc)
 	checkconf_free_array(cc->checks, cc->nchecks);
 	for (size_t i = 0; i < cc->nslos; i++) {
 		free(cc->slos[i].name);
-		collconf_selector_clear(&cc->slos[i].sel);
+		selector_clear(&cc->slos[i].sel);
 	}
 	free(cc->slos);
 	free(cc->read_token);

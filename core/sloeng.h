@@ -12,7 +12,8 @@
 #include <sqlite3.h>
 
 #include "cache.h"
-#include "collconf.h"
+#include "selector.h"
+#include "slo.h"
 #include "errclass.h"
 #include "sketch.h"
 

@@ -10,8 +10,9 @@
 
 #include <jansson.h>
 
-#include "collconf.h"
-#include "notify.h"
+#include "receiver.h"
+#include "selector.h"
+#include "slo.h"
 
 enum rule_type {
 	RULE_BURN_RATE = 0, RULE_CHECK_DOWN, RULE_CERT_EXPIRY, RULE_AGENT_SILENT,
@@ -90,10 +91,19 @@ struct alerts_config {
 	size_t			 nmaint;
 };
 
-/* Parse the `alerts` object (cc's SLOs and agents must be parsed already).
- * Returns a new config (free with alertconf_free) or NULL with errors in c. */
+/* What rules may name, from the rest of the config: the SLOs (borrowed by
+ * burn-rate rules, so they must outlive the alerts config) and the agents. */
+struct alertconf_refs {
+	const struct slo_config	*slos;
+	size_t			 nslos;
+	bool	(*agent_known)(const void *arg, const char *id);
+	const void		*arg;
+};
+
+/* Parse the `alerts` object. Returns a new config (free with
+ * alertconf_free) or NULL with errors in c. */
 struct alerts_config *alertconf_parse(struct confctx *c, json_t *v,
-    const struct collector_config *cc);
+    const struct alertconf_refs *refs);
 void alertconf_free(struct alerts_config *ac);
 /* The receiver named name, or NULL. */
 const struct receiver_config *alertconf_receiver(const struct alerts_config *ac,

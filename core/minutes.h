@@ -19,7 +19,7 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
-#include "collconf.h"
+#include "slo.h"
 
 enum minutes_layer {
 	MLAYER_FRONT_DOOR = 0, MLAYER_EDGE, MLAYER_CENTRAL, MLAYER_OTHER, MLAYER_COUNT

@@ -6,6 +6,21 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "selector.h"
+
+enum sli_kind { SLI_AVAILABILITY = 0, SLI_LATENCY };
+
+/* One SLO of the collector config: an objective over a window for the
+ * results its selector picks. */
+struct slo_config {
+	char		*name;
+	double		 objective;	/* ratio: 99.95 in the file -> 0.9995 */
+	int64_t		 window_ms;
+	enum sli_kind	 sli;
+	int64_t		 threshold_us;	/* latency SLI: good = ok and total <= this */
+	struct selector	 sel;
+};
+
 /* objective is a ratio (0.9995), not a percentage. */
 
 /* good / total; NaN when total is 0 (no data is not 100 %). */
