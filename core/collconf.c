@@ -11,6 +11,7 @@
 #include "conf.h"
 #include "netaddr.h"
 #include "secret.h"
+#include "store.h"
 #include "timeutil.h"
 #include "xmalloc.h"
 
@@ -344,6 +345,29 @@ collconf_load_ctx(struct confctx *c, const char *file, const char *text)
 	if (cc->keep_1m_ms < 3 * day + 3600000)
 		conf_error(c, "retention.minute", "must be at least 3d1h: the 3d "
 		    "burn-rate window reads minute rollups");
+	for (size_t i = 0; i < cc->nslos; i++) {
+		char w[32];
+
+		/* a long window starts on an hour: its first day comes from
+		 * the hour rollups, the rest from the day rollups */
+		if (cc->keep_1h_ms < cc->slos[i].window_ms + day ||
+		    cc->keep_1d_ms < cc->slos[i].window_ms + day) {
+			conf_error(c, cc->keep_1h_ms < cc->slos[i].window_ms + day ?
+			    "retention.hour" : "retention.day", "must be at least the "
+			    "longest SLO window plus a day (SLO \"%s\": %s)",
+			    cc->slos[i].name, duration_format(cc->slos[i].window_ms, w,
+			    sizeof(w)));
+			break;
+		}
+	}
+	{
+		int64_t thr[STORE_MAX_THRESHOLDS];
+
+		if (collconf_thresholds(cc, thr, STORE_MAX_THRESHOLDS + 1) >
+		    STORE_MAX_THRESHOLDS)
+			conf_error(c, "slos", "at most %d distinct latency thresholds "
+			    "(each is counted in every rollup row)", STORE_MAX_THRESHOLDS);
+	}
 	if (c->nerrs > 0)
 		goto fail;
 	json_decref(root);
@@ -373,6 +397,27 @@ collconf_agent(const struct collector_config *cc, const char *id)
 		if (strcmp(cc->agents[i].id, id) == 0)
 			return &cc->agents[i];
 	return NULL;
+}
+
+size_t
+collconf_thresholds(const struct collector_config *cc, int64_t *out, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < cc->nslos; i++) {
+		bool dup = false;
+
+		if (cc->slos[i].sli != SLI_LATENCY)
+			continue;
+		for (size_t k = 0; k < n && k < max; k++)
+			dup |= out[k] == cc->slos[i].threshold_us;
+		if (dup)
+			continue;
+		if (n < max)
+			out[n] = cc->slos[i].threshold_us;
+		n++;
+	}
+	return n;
 }
 
 const struct slo_config *

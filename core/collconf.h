@@ -63,6 +63,10 @@ struct collector_config *collconf_load_ctx(struct confctx *c, const char *file,
 const struct agent_key *collconf_agent(const struct collector_config *cc, const char *id);
 /* The SLO named name, or NULL. */
 const struct slo_config *collconf_slo(const struct collector_config *cc, const char *name);
+/* The distinct latency thresholds (us) of cc's SLOs: up to max into out;
+ * returns how many there are (may exceed max). */
+size_t collconf_thresholds(const struct collector_config *cc, int64_t *out,
+    size_t max);
 /* Free. NULL-safe. */
 void collconf_free(struct collector_config *cc);
 

@@ -1,6 +1,9 @@
-/* minutes: the per-minute picture vantage-report reads from rollup_1m (raw
- * results may be pruned; minute rollups are kept retention.minute, 8 days by
- * default): per service, minute, layer and region the runs and failures,
+/* minutes: the per-minute picture vantage-report reads from the minute
+ * rollups (raw results may be pruned; minute rollups are kept
+ * retention.minute, 8 days by default) of the wanted series through the
+ * store (store_series_match, store_rollup_scan_set) and summed here: per
+ * service,
+ * minute, layer and region the runs and failures,
  * the state of each layer in each minute, and the longest run of bad
  * minutes under an SLO.
  *
@@ -17,9 +20,9 @@
 #include <stdint.h>
 
 #include <jansson.h>
-#include <sqlite3.h>
 
 #include "slo.h"
+#include "store.h"
 
 enum minutes_layer {
 	MLAYER_FRONT_DOOR = 0, MLAYER_EDGE, MLAYER_CENTRAL, MLAYER_OTHER, MLAYER_COUNT
@@ -53,11 +56,11 @@ struct minutes {
 	size_t			  nsvc;
 };
 
-/* Load rollup_1m rows with bucket in [from_ms, to_ms), of service (NULL:
- * every service). Returns 0 and a new grid in *out (free with
- * minutes_free), or -1 with a message in err. */
-int minutes_load(sqlite3 *db, const char *service, int64_t from_ms, int64_t to_ms,
-    struct minutes **out, char *err, size_t errlen);
+/* Load the minute rollups with bucket in [from_ms, to_ms) of the series of
+ * service (NULL: every service). Returns 0 and a new grid in *out (free
+ * with minutes_free), or -1 with a message in err. */
+int minutes_load(struct store *st, const char *service, int64_t from_ms,
+    int64_t to_ms, struct minutes **out, char *err, size_t errlen);
 void minutes_free(struct minutes *m);
 /* The state of one layer in one minute (see above). */
 enum minutes_state minutes_state(const struct minutes_cell *c);
@@ -68,9 +71,10 @@ int minutes_layer_index(const char *name);
 const struct minutes_minute *minutes_at(const struct minutes_service *s, int64_t t);
 /* Region names of a bit set as a new JSON array (sorted). */
 json_t *minutes_regions_json(const struct minutes *m, uint64_t set);
-/* The earliest minute rollup in the DB: 0 and *first_ms (-1 when there are
- * none), or -1 with a message in err. */
-int minutes_first_bucket(sqlite3 *db, int64_t *first_ms, char *err, size_t errlen);
+/* The earliest minute rollup in the DB (the first row of each series): 0
+ * and *first_ms (-1 when there are none), or -1 with a message in err. */
+int minutes_first_bucket(struct store *st, int64_t *first_ms, char *err,
+    size_t errlen);
 
 /* The longest stretch of bad minutes of one group: a bad minute holds at
  * least one result the SLO's selector picks that is bad under its SLI
@@ -83,12 +87,15 @@ struct minutes_stretch {
 	int64_t	 bad_minutes;		/* bad minutes in the whole window */
 };
 
-/* Longest stretches of slo over [from_ms, to_ms) from rollup_1m, grouped by
- * `by` (NULL, region, layer, provider or check). Returns 0 and a new array
- * (free with minutes_stretches_free), or -1 with a message in err. */
-int minutes_stretches(sqlite3 *db, const struct slo_config *slo, int64_t from_ms,
-    int64_t to_ms, const char *by, struct minutes_stretch **out, size_t *nout,
-    char *err, size_t errlen);
+/* Longest stretches of slo over [from_ms, to_ms) from the minute rollups,
+ * grouped by `by` (NULL, region, layer, provider, check, agent or service),
+ * sorted by key. A latency SLI's good runs per minute are the ones counted
+ * at ingest at or under its threshold (store_row_good_le; rows from before
+ * the threshold was counted answer from their sketch). Returns 0 and a new
+ * array (free with minutes_stretches_free), or -1 with a message in err. */
+int minutes_stretches(struct store *st, const struct slo_config *slo,
+    int64_t from_ms, int64_t to_ms, const char *by,
+    struct minutes_stretch **out, size_t *nout, char *err, size_t errlen);
 void minutes_stretches_free(struct minutes_stretch *v, size_t n);
 
 #endif

@@ -71,12 +71,7 @@ sketch_add_n(struct sketch *s, double v, uint64_t n)
 		return;
 	if (v < 0 || isnan(v))
 		v = 0;
-	if (s->count == 0 || v < s->min)
-		s->min = v;
-	if (s->count == 0 || v > s->max)
-		s->max = v;
 	s->count += n;
-	s->sum += v * (double)n;
 	if ((i = sketch_index(v)) < 0) {
 		s->zero += n;
 		return;
@@ -101,12 +96,7 @@ sketch_merge(struct sketch *dst, const struct sketch *src)
 {
 	if (src->count == 0)
 		return;
-	if (dst->count == 0 || src->min < dst->min)
-		dst->min = src->min;
-	if (dst->count == 0 || src->max > dst->max)
-		dst->max = src->max;
 	dst->count += src->count;
-	dst->sum += src->sum;
 	dst->zero += src->zero;
 	if (src->b == NULL)
 		return;
@@ -120,36 +110,53 @@ sketch_merge(struct sketch *dst, const struct sketch *src)
 		dst->hi = src->hi;
 }
 
+static uint64_t
+sub_sat(uint64_t a, uint64_t b)
+{
+	return a > b ? a - b : 0;
+}
+
+void
+sketch_sub(struct sketch *dst, const struct sketch *src)
+{
+	if (src->count == 0)
+		return;
+	dst->count = sub_sat(dst->count, src->count);
+	dst->zero = sub_sat(dst->zero, src->zero);
+	if (src->b == NULL || dst->b == NULL)
+		return;
+	for (int i = src->lo; i <= src->hi; i++)
+		dst->b[i] = sub_sat(dst->b[i], src->b[i]);
+	/* the used range only ever grows: empty buckets at its ends are
+	 * skipped by every reader */
+}
+
 double
 sketch_quantile(const struct sketch *s, double q)
 {
 	uint64_t rank, seen;
-	double v;
+	int last = -1;
 
 	if (s->count == 0)
 		return 0;
-	if (q <= 0)
-		return s->min;
-	if (q >= 1)
-		return s->max;
+	if (q < 0)
+		q = 0;
+	if (q > 1)
+		q = 1;
 	/* the value of rank floor(q * (n - 1)) in sorted order, 0-based */
 	rank = (uint64_t)floor(q * (double)(s->count - 1));
 	if (rank < s->zero)
 		return 0;
 	seen = s->zero;
 	for (int i = s->lo; i <= s->hi; i++) {
+		if (s->b[i] == 0)
+			continue;
 		seen += s->b[i];
-		if (seen > rank) {
-			v = sketch_value(i);
-			/* never outside what was seen */
-			if (v < s->min)
-				v = s->min;
-			if (v > s->max)
-				v = s->max;
-			return v;
-		}
+		last = i;
+		if (seen > rank)
+			return sketch_value(i);
 	}
-	return s->max;
+	return last >= 0 ? sketch_value(last) : 0;
 }
 
 uint64_t
@@ -159,8 +166,6 @@ sketch_count_le(const struct sketch *s, double v)
 
 	if (s->count == 0 || v < 0)
 		return 0;
-	if (v >= s->max)
-		return s->count;
 	n = s->zero;
 	for (int i = s->lo; i <= s->hi; i++)
 		if (sketch_value(i) <= v)
@@ -199,24 +204,14 @@ get_varint(const unsigned char **p, const unsigned char *end, uint64_t *v)
 	return -1;
 }
 
-static size_t
-put_double(unsigned char *p, double d)
-{
-	memcpy(p, &d, sizeof(d));	/* both ends are the same program */
-	return sizeof(d);
-}
-
 unsigned char *
 sketch_encode(const struct sketch *s, size_t *len)
 {
 	size_t used = s->hi >= s->lo ? (size_t)(s->hi - s->lo + 1) : 0;
-	unsigned char *out = xmalloc(1 + 3 * 8 + 10 + 10 + used * 20), *p = out;
+	unsigned char *out = xmalloc(1 + 10 + used * 20), *p = out;
 	int prev = -1;
 
-	*p++ = 1;	/* format version */
-	p += put_double(p, s->min);
-	p += put_double(p, s->max);
-	p += put_double(p, s->sum);
+	*p++ = 2;	/* format version */
 	p += put_varint(p, s->zero);
 	for (int i = s->lo; i <= s->hi; i++) {
 		if (s->b[i] == 0)
@@ -229,43 +224,213 @@ sketch_encode(const struct sketch *s, size_t *len)
 	return out;
 }
 
-int
-sketch_decode_merge(struct sketch *s, const unsigned char *data, size_t len)
+static int
+cmp_int(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+unsigned char *
+sketch_encode_values(const int64_t *v, size_t n, size_t *len)
+{
+	int small[64], *idx = n <= 64 ? small : xcalloc(n, sizeof(*idx));
+	unsigned char *out = xmalloc(1 + 10 + n * 20), *p = out;
+	size_t nidx = 0, i;
+	uint64_t zero = 0;
+	int prev = -1;
+
+	for (i = 0; i < n; i++) {
+		int k = sketch_index((double)v[i]);
+		if (k < 0)
+			zero++;
+		else
+			idx[nidx++] = k;
+	}
+	qsort(idx, nidx, sizeof(*idx), cmp_int);
+	*p++ = 2;
+	p += put_varint(p, zero);
+	for (i = 0; i < nidx;) {
+		size_t j = i;
+
+		while (j < nidx && idx[j] == idx[i])
+			j++;
+		p += put_varint(p, (uint64_t)(idx[i] - prev));
+		p += put_varint(p, (uint64_t)(j - i));
+		prev = idx[i];
+		i = j;
+	}
+	if (idx != small)
+		free(idx);
+	*len = (size_t)(p - out);
+	return out;
+}
+
+/* Walk an encoded sketch; with s NULL only check it. 0 or -1. */
+static int
+decode(struct sketch *s, const unsigned char *data, size_t len)
 {
 	const unsigned char *p = data, *end = data + len;
-	struct sketch t;
 	uint64_t zero, delta, n;
 	int idx = -1;
 
-	if (len < 1 + 24 + 1 || *p++ != 1)
+	if (len < 2 || (p[0] != 1 && p[0] != 2) || (p[0] == 1 && len < 1 + 24 + 1))
 		return -1;
-	sketch_init(&t);
-	memcpy(&t.min, p, 8);
-	memcpy(&t.max, p + 8, 8);
-	memcpy(&t.sum, p + 16, 8);
-	p += 24;
+	/* version 1 also had min, max and sum (doubles), no longer used */
+	p += *p == 1 ? 1 + 24 : 1;
 	if (get_varint(&p, end, &zero) < 0)
 		return -1;
-	t.zero = zero;
-	t.count = zero;
+	if (s) {
+		s->zero += zero;
+		s->count += zero;
+	}
 	while (p < end) {
 		if (get_varint(&p, end, &delta) < 0 || get_varint(&p, end, &n) < 0 ||
 		    delta == 0 || delta > SKETCH_NBUCKETS ||
-		    idx + (int64_t)delta >= SKETCH_NBUCKETS) {
-			sketch_free(&t);
+		    idx + (int64_t)delta >= SKETCH_NBUCKETS)
 			return -1;
-		}
 		idx += (int)delta;
-		if (t.b == NULL)
-			t.b = xcalloc(SKETCH_NBUCKETS, sizeof(*t.b));
-		t.b[idx] += n;
-		t.count += n;
-		if (idx < t.lo)
-			t.lo = idx;
-		if (idx > t.hi)
-			t.hi = idx;
+		if (s == NULL || n == 0)
+			continue;
+		if (s->b == NULL)
+			s->b = xcalloc(SKETCH_NBUCKETS, sizeof(*s->b));
+		s->b[idx] += n;
+		s->count += n;
+		if (idx < s->lo)
+			s->lo = idx;
+		if (idx > s->hi)
+			s->hi = idx;
 	}
-	sketch_merge(s, &t);
-	sketch_free(&t);
 	return 0;
+}
+
+/* A reader of an encoding's (index, count) pairs. */
+struct pairs {
+	const unsigned char	*p, *end;
+	int			 idx;
+};
+
+/* Start reading data: its zero count in *zero. 0, -1 malformed. */
+static int
+pairs_open(struct pairs *r, const unsigned char *data, size_t len, uint64_t *zero)
+{
+	*zero = 0;
+	r->idx = -1;
+	r->p = r->end = NULL;
+	if (data == NULL || len == 0)
+		return 0;
+	if (len < 2 || (data[0] != 1 && data[0] != 2) || (data[0] == 1 && len < 26))
+		return -1;
+	r->p = data + (data[0] == 1 ? 25 : 1);
+	r->end = data + len;
+	return get_varint(&r->p, r->end, zero);
+}
+
+/* The next pair: 1, 0 at the end, -1 malformed. */
+static int
+pairs_next(struct pairs *r, int *idx, uint64_t *n)
+{
+	uint64_t delta;
+
+	if (r->p == NULL || r->p >= r->end)
+		return 0;
+	if (get_varint(&r->p, r->end, &delta) < 0 || get_varint(&r->p, r->end, n) < 0 ||
+	    delta == 0 || delta > SKETCH_NBUCKETS || r->idx + (int64_t)delta >=
+	    SKETCH_NBUCKETS)
+		return -1;
+	r->idx += (int)delta;
+	*idx = r->idx;
+	return 1;
+}
+
+unsigned char *
+sketch_merge_encoded(const unsigned char *a, size_t alen, const unsigned char *b,
+    size_t blen, size_t *len)
+{
+	struct pairs ra, rb;
+	uint64_t za, zb, na = 0, nb = 0;
+	unsigned char *out, *p;
+	int ia = 0, ib = 0, ka, kb, prev = -1;
+
+	if (pairs_open(&ra, a, alen, &za) < 0 || pairs_open(&rb, b, blen, &zb) < 0)
+		return NULL;
+	out = p = xmalloc(1 + 10 + alen + blen + 20);
+	*p++ = 2;
+	p += put_varint(p, za + zb);
+	ka = pairs_next(&ra, &ia, &na);
+	kb = pairs_next(&rb, &ib, &nb);
+	while (ka == 1 || kb == 1) {
+		int idx;
+		uint64_t n;
+
+		if (kb != 1 || (ka == 1 && ia < ib)) {
+			idx = ia;
+			n = na;
+			ka = pairs_next(&ra, &ia, &na);
+		} else if (ka != 1 || ib < ia) {
+			idx = ib;
+			n = nb;
+			kb = pairs_next(&rb, &ib, &nb);
+		} else {
+			idx = ia;
+			n = na + nb;
+			ka = pairs_next(&ra, &ia, &na);
+			kb = pairs_next(&rb, &ib, &nb);
+		}
+		if (n == 0)
+			continue;
+		p += put_varint(p, (uint64_t)(idx - prev));
+		p += put_varint(p, n);
+		prev = idx;
+	}
+	if (ka < 0 || kb < 0) {
+		free(out);
+		return NULL;
+	}
+	*len = (size_t)(p - out);
+	return out;
+}
+
+int
+sketch_encoded_each(const unsigned char *data, size_t len,
+    void (*fn)(int idx, uint64_t n, void *arg), void *arg, uint64_t *zero)
+{
+	struct pairs r;
+	uint64_t z, n;
+	int idx, k;
+
+	if (pairs_open(&r, data, len, &z) < 0)
+		return -1;
+	if (zero)
+		*zero = z;
+	while ((k = pairs_next(&r, &idx, &n)) == 1)
+		if (n > 0)
+			fn(idx, n, arg);
+	return k < 0 ? -1 : 0;
+}
+
+int64_t
+sketch_encoded_count_le(const unsigned char *data, size_t len, double v)
+{
+	struct pairs r;
+	uint64_t z, n, total;
+	int idx, k;
+
+	if (pairs_open(&r, data, len, &z) < 0)
+		return -1;
+	if (v < 0)
+		return 0;
+	total = z;
+	while ((k = pairs_next(&r, &idx, &n)) == 1)
+		if (sketch_value(idx) <= v)
+			total += n;
+	return k < 0 ? -1 : (int64_t)total;
+}
+
+int
+sketch_decode_merge(struct sketch *s, const unsigned char *data, size_t len)
+{
+	/* check first, so a malformed blob leaves s alone */
+	if (decode(NULL, data, len) < 0)
+		return -1;
+	return decode(s, data, len);
 }

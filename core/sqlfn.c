@@ -1,10 +1,11 @@
-/* sqlfn: sketch_merge() and sketch_agg() for SQLite. */
+/* sqlfn: sketch_merge(), sketch_agg() and thr_merge() for SQLite. */
 #include "config.h"
 
 #include <stdlib.h>
 
 #include "sketch.h"
 #include "sqlfn.h"
+#include "thr.h"
 
 static int
 add_blob(struct sketch *s, sqlite3_value *v)
@@ -27,18 +28,52 @@ result_sketch(sqlite3_context *ctx, const struct sketch *s)
 static void
 fn_merge(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
-	struct sketch s;
+	const unsigned char *a = NULL, *b = NULL;
+	unsigned char *out;
+	size_t alen = 0, blen = 0, len;
 
-	sketch_init(&s);
-	for (int i = 0; i < argc; i++) {
-		if (add_blob(&s, argv[i]) < 0) {
-			sqlite3_result_error(ctx, "sketch_merge: malformed sketch", -1);
-			sketch_free(&s);
-			return;
-		}
+	(void)argc;
+	if (sqlite3_value_type(argv[0]) != SQLITE_NULL) {
+		a = sqlite3_value_blob(argv[0]);
+		alen = (size_t)sqlite3_value_bytes(argv[0]);
 	}
-	result_sketch(ctx, &s);
-	sketch_free(&s);
+	if (sqlite3_value_type(argv[1]) != SQLITE_NULL) {
+		b = sqlite3_value_blob(argv[1]);
+		blen = (size_t)sqlite3_value_bytes(argv[1]);
+	}
+	/* merged pair by pair, without the dense counts */
+	if ((out = sketch_merge_encoded(a, alen, b, blen, &len)) == NULL) {
+		sqlite3_result_error(ctx, "sketch_merge: malformed sketch", -1);
+		return;
+	}
+	sqlite3_result_blob(ctx, out, (int)len, free);
+}
+
+static void
+fn_thr_merge(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const unsigned char *a = NULL, *b = NULL;
+	unsigned char *out;
+	size_t alen = 0, blen = 0, len;
+
+	(void)argc;
+	if (sqlite3_value_type(argv[0]) == SQLITE_BLOB) {
+		a = sqlite3_value_blob(argv[0]);
+		alen = (size_t)sqlite3_value_bytes(argv[0]);
+	}
+	if (sqlite3_value_type(argv[1]) == SQLITE_BLOB) {
+		b = sqlite3_value_blob(argv[1]);
+		blen = (size_t)sqlite3_value_bytes(argv[1]);
+	}
+	if (a == NULL && b == NULL) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	if ((out = thr_merge(a, alen, b, blen, &len)) == NULL) {
+		sqlite3_result_error(ctx, "thr_merge: malformed threshold counts", -1);
+		return;
+	}
+	sqlite3_result_blob(ctx, out, (int)len, free);
 }
 
 struct agg {
@@ -88,6 +123,10 @@ sqlfn_register(sqlite3 *db)
 
 	rc = sqlite3_create_function_v2(db, "sketch_merge", 2,
 	    SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, fn_merge, NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		return rc;
+	rc = sqlite3_create_function_v2(db, "thr_merge", 2,
+	    SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, fn_thr_merge, NULL, NULL, NULL);
 	if (rc != SQLITE_OK)
 		return rc;
 	return sqlite3_create_function_v2(db, "sketch_agg", 1,

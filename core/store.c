@@ -1,48 +1,251 @@
-/* store: collector SQLite storage: idempotent ingest with rollups in the
- * same transaction, retention, and a pool of read connections. */
+/* store: opening the collector DB, its connections and their prepared
+ * statements, WAL checkpoints, latency thresholds, retention. */
 #include "config.h"
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
-#include "cache.h"
-#include "sketch.h"
 #include "sqlfn.h"
 #include "sqlmig.h"
-#include "store.h"
+#include "store_int.h"
 #include "timeutil.h"
 #include "xmalloc.h"
 
 extern const char *const collector_migrations[];
 extern const size_t collector_migrations_count;
 
-static const char *const tier_tables[3] = { "rollup_1m", "rollup_1h", "rollup_1d" };
-static const int64_t tier_ms[3] = { 60000, 3600000, 86400000 };
-
-struct store {
-	sqlite3		*w;		/* the write connection */
-	pthread_mutex_t	 wmu;
-	sqlite3_stmt	*ins_result, *upsert[3], *upsert_agent, *upsert_latest;
-	sqlite3_stmt	*begin, *commit, *rollback;
-	sqlite3		**readers;
-	int		 nreaders, nfree;
-	sqlite3		**free_readers;
-	pthread_mutex_t	 rmu;
-	pthread_cond_t	 rcv;
-	int64_t		 stored, dups, busy;
-	/* WAL checkpoints run here, not inside the ingest COMMIT */
-	sqlite3		*ckpt;
-	pthread_t	 ckpt_th;
-	pthread_mutex_t	 ckpt_mu;
-	pthread_cond_t	 ckpt_cv;
-	int		 ckpt_stop, ckpt_running;
-};
+const int64_t store_tier_ms[STORE_NTIERS] = { 60000, 3600000, 86400000 };
 
 #define CHECKPOINT_EVERY_MS 500
 #define WAL_MAX_FRAMES	16384	/* 64 MB of 4 KB pages */
+
+/* ---- connections and statements ---- */
+
+static size_t
+slot_of(const char *sql, size_t nslots)
+{
+	uintptr_t p = (uintptr_t)sql;
+
+	return (size_t)((p >> 3) * 0x9E3779B97F4A7C15ULL) & (nslots - 1);
+}
+
+sqlite3_stmt *
+conn_stmt(struct store_conn *c, const char *sql, char *err, size_t errlen)
+{
+	size_t i;
+
+	if (c->nslots == 0) {
+		c->nslots = 64;
+		c->slots = xcalloc(c->nslots, sizeof(*c->slots));
+	}
+	for (i = slot_of(sql, c->nslots); c->slots[i].sql != NULL;
+	    i = (i + 1) & (c->nslots - 1))
+		if (c->slots[i].sql == sql) {
+			sqlite3_reset(c->slots[i].st);
+			sqlite3_clear_bindings(c->slots[i].st);
+			return c->slots[i].st;
+		}
+	if (2 * (c->used + 1) > c->nslots) {
+		/* grow: rehash every prepared statement */
+		struct stmt_slot *old = c->slots;
+		size_t nold = c->nslots;
+
+		c->nslots *= 2;
+		c->slots = xcalloc(c->nslots, sizeof(*c->slots));
+		for (size_t k = 0; k < nold; k++) {
+			size_t j;
+
+			if (old[k].sql == NULL)
+				continue;
+			for (j = slot_of(old[k].sql, c->nslots); c->slots[j].sql;
+			    j = (j + 1) & (c->nslots - 1))
+				;
+			c->slots[j] = old[k];
+		}
+		free(old);
+		for (i = slot_of(sql, c->nslots); c->slots[i].sql != NULL;
+		    i = (i + 1) & (c->nslots - 1))
+			;
+	}
+	if (sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+	    &c->slots[i].st, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "preparing \"%.60s...\": %s", sql,
+		    sqlite3_errmsg(c->db));
+		c->slots[i].st = NULL;
+		return NULL;
+	}
+	c->slots[i].sql = sql;
+	c->used++;
+	return c->slots[i].st;
+}
+
+int
+stmt_done(sqlite3_stmt *s)
+{
+	int rc = sqlite3_step(s);
+
+	sqlite3_reset(s);
+	return rc;
+}
+
+int
+bind_text_or_null(sqlite3_stmt *s, int i, const char *v)
+{
+	return v ? sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC) :
+	    sqlite3_bind_null(s, i);
+}
+
+int
+bind_id_or_null(sqlite3_stmt *s, int i, int64_t id)
+{
+	return id ? sqlite3_bind_int64(s, i, id) : sqlite3_bind_null(s, i);
+}
+
+int
+conn_fail(struct store_conn *c, int rc, const char *what, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "%s: %s", what, rc == SQLITE_INTERRUPT ?
+	    "interrupted" : sqlite3_errmsg(c->db));
+	return rc == SQLITE_BUSY || rc == SQLITE_LOCKED ? -2 : -1;
+}
+
+static void
+conn_close(struct store_conn *c)
+{
+	for (size_t i = 0; i < c->nslots; i++)
+		sqlite3_finalize(c->slots[i].st);
+	free(c->slots);
+	c->slots = NULL;
+	c->nslots = c->used = 0;
+	if (c->db)
+		sqlite3_close(c->db);
+	c->db = NULL;
+}
+
+/* SQLite calls this every few thousand VM steps: a watched connection
+ * stops its statement when asked to (SIGTERM mid-evaluation). */
+static int
+progress(void *arg)
+{
+	struct store_conn *c = arg;
+
+	return c->stop != NULL && *c->stop;
+}
+
+static int
+conn_open(struct store *st, struct store_conn *c, int flags, char *err,
+    size_t errlen)
+{
+	memset(c, 0, sizeof(*c));
+	c->st = st;
+	if (sqlite3_open_v2(st->path, &c->db, flags | SQLITE_OPEN_NOMUTEX, NULL) !=
+	    SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", st->path, c->db ?
+		    sqlite3_errmsg(c->db) : "cannot open");
+		return -1;
+	}
+	sqlite3_busy_timeout(c->db, 5000);
+	/* long SLO windows read many rollup pages: map the file rather than
+	 * pread it through a 2 MB page cache */
+	sqlite3_exec(c->db, "PRAGMA mmap_size = 4294967296", NULL, NULL, NULL);
+	sqlite3_progress_handler(c->db, 4000, progress, c);
+	if (sqlfn_register(c->db) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: registering SQL functions: %s", st->path,
+		    sqlite3_errmsg(c->db));
+		return -1;
+	}
+	return 0;
+}
+
+struct store_conn *
+store_conn_get(struct store *st)
+{
+	struct store_conn *c;
+
+	pthread_mutex_lock(&st->rmu);
+	while (st->nfree == 0)
+		pthread_cond_wait(&st->rcv, &st->rmu);
+	c = st->free_readers[--st->nfree];
+	pthread_mutex_unlock(&st->rmu);
+	return c;
+}
+
+void
+store_conn_put(struct store *st, struct store_conn *c)
+{
+	if (c == NULL)
+		return;
+	if (c->in_read)
+		store_read_end(st, c);
+	c->stop = NULL;
+	pthread_mutex_lock(&st->rmu);
+	st->free_readers[st->nfree++] = c;
+	pthread_cond_signal(&st->rcv);
+	pthread_mutex_unlock(&st->rmu);
+}
+
+struct store_conn *
+conn_or_borrow(struct store *st, struct store_conn *c, bool *borrowed)
+{
+	*borrowed = c == NULL;
+	return c ? c : store_conn_get(st);
+}
+
+void
+store_conn_watch(struct store_conn *c, volatile int *stop)
+{
+	c->stop = stop;
+}
+
+static const char sql_snapshot[] = "SELECT count(*) FROM latency_thresholds";
+
+int
+store_read_begin(struct store *st, struct store_conn *c, void (*mark)(void *),
+    void *arg, char *err, size_t errlen)
+{
+	sqlite3_stmt *s;
+	int rc = 0;
+
+	if (!st->readonly)
+		pthread_mutex_lock(&st->wmu);
+	if (sqlite3_exec(c->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+		rc = conn_fail(c, SQLITE_ERROR, "BEGIN", err, errlen);
+	/* a read fixes the snapshot (BEGIN alone does not) */
+	else if ((s = conn_stmt(c, sql_snapshot, err, errlen)) == NULL ||
+	    sqlite3_step(s) != SQLITE_ROW) {
+		if (s)
+			rc = conn_fail(c, sqlite3_reset(s), "snapshot", err, errlen);
+		else
+			rc = -1;
+		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+	} else {
+		sqlite3_reset(s);
+		c->in_read = true;
+		if (mark)
+			mark(arg);
+	}
+	if (!st->readonly)
+		pthread_mutex_unlock(&st->wmu);
+	return rc < 0 ? -1 : 0;
+}
+
+void
+store_read_end(struct store *st, struct store_conn *c)
+{
+	(void)st;
+	if (!c->in_read)
+		return;
+	sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
+	c->in_read = false;
+}
+
+/* ---- checkpoints ---- */
 
 /* Copy committed WAL frames into the DB twice a second with a PASSIVE
  * checkpoint (never waits for readers or the writer), so ingest commits do
@@ -88,33 +291,227 @@ checkpoint_main(void *arg)
 	return NULL;
 }
 
+/* ---- thresholds ---- */
+
+static const char sql_thr_all[] =
+    "SELECT threshold_us, exact_from FROM latency_thresholds ORDER BY 1";
+static const char sql_thr_add[] =
+    "INSERT INTO latency_thresholds (threshold_us, exact_from) VALUES (?1, ?2)";
+static const char sql_thr_del[] =
+    "DELETE FROM latency_thresholds WHERE threshold_us = ?1";
+static const char sql_thr_newest[] = "SELECT max(bucket) FROM rollup_1d";
+
+/* Read the thresholds the DB knows into st->known_*. */
 static int
-open_conn(const char *path, int flags, sqlite3 **db, char *err, size_t errlen)
+thresholds_load(struct store *st, struct store_conn *c, char *err, size_t errlen)
 {
-	if (sqlite3_open_v2(path, db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "%s: %s", path, *db ? sqlite3_errmsg(*db) :
-		    "cannot open");
+	sqlite3_stmt *s = conn_stmt(c, sql_thr_all, err, errlen);
+	size_t n = 0, alloc = 0;
+	int rc;
+
+	if (s == NULL)
 		return -1;
+	free(st->known_thr);
+	free(st->known_from);
+	st->known_thr = st->known_from = NULL;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (n == alloc) {
+			alloc = alloc ? 2 * alloc : 8;
+			st->known_thr = xreallocarray(st->known_thr, alloc, sizeof(int64_t));
+			st->known_from = xreallocarray(st->known_from, alloc, sizeof(int64_t));
+		}
+		st->known_thr[n] = sqlite3_column_int64(s, 0);
+		st->known_from[n++] = sqlite3_column_int64(s, 1);
 	}
-	sqlite3_busy_timeout(*db, 5000);
-	/* long SLO windows read many rollup pages: map the file rather than
-	 * pread it through a 2 MB page cache (measured -34 % per evaluation) */
-	sqlite3_exec(*db, "PRAGMA mmap_size = 4294967296", NULL, NULL, NULL);
-	if (sqlfn_register(*db) != SQLITE_OK) {
-		snprintf(err, errlen, "%s: registering SQL functions: %s", path,
-		    sqlite3_errmsg(*db));
-		return -1;
-	}
+	sqlite3_reset(s);
+	st->nknown = n;
+	if (rc != SQLITE_DONE)
+		return conn_fail(c, rc, "latency_thresholds", err, errlen);
 	return 0;
 }
 
 static int
-prep(sqlite3 *db, sqlite3_stmt **st, const char *sql, char *err, size_t errlen)
+cmp_i64(const void *a, const void *b)
 {
-	if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL)
-	    != SQLITE_OK) {
-		snprintf(err, errlen, "preparing \"%.50s...\": %s", sql, sqlite3_errmsg(db));
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int
+store_set_thresholds(struct store *st, const int64_t *us, size_t n,
+    char *err, size_t errlen)
+{
+	int64_t want[STORE_MAX_THRESHOLDS], from = 0;
+	size_t nw = 0;
+	sqlite3_stmt *s;
+	int rc = 0;
+
+	if (st->readonly) {
+		snprintf(err, errlen, "the DB is open read-only");
 		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		bool dup = false;
+
+		for (size_t j = 0; j < nw; j++)
+			dup |= want[j] == us[i];
+		if (dup || us[i] <= 0)
+			continue;
+		if (nw == STORE_MAX_THRESHOLDS) {
+			snprintf(err, errlen, "more than %d distinct latency thresholds",
+			    STORE_MAX_THRESHOLDS);
+			return -1;
+		}
+		want[nw++] = us[i];
+	}
+	qsort(want, nw, sizeof(*want), cmp_i64);
+	pthread_mutex_lock(&st->wmu);
+	if (sqlite3_exec(st->w.db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+		rc = conn_fail(&st->w, SQLITE_ERROR, "BEGIN", err, errlen);
+		goto out;
+	}
+	/* Rows that exist now hold runs a new threshold did not count; rows
+	 * made from now on count it. Every result is in a day row, so the day
+	 * after the newest day row is where exact counts begin (0 for an
+	 * empty DB: exact from the start). Day-aligned, so every tier agrees
+	 * on which minutes are exact. */
+	if ((s = conn_stmt(&st->w, sql_thr_newest, err, errlen)) == NULL)
+		rc = -1;
+	else {
+		if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+			if (sqlite3_column_type(s, 0) != SQLITE_NULL)
+				from = sqlite3_column_int64(s, 0) + STORE_DAY_MS;
+			rc = 0;
+		} else
+			rc = conn_fail(&st->w, rc, "rollup_1d", err, errlen);
+		sqlite3_reset(s);
+	}
+	for (size_t i = 0; i < st->nknown && rc == 0; i++) {
+		bool keep = false;
+
+		for (size_t j = 0; j < nw; j++)
+			keep |= want[j] == st->known_thr[i];
+		if (keep)
+			continue;
+		if ((s = conn_stmt(&st->w, sql_thr_del, err, errlen)) == NULL)
+			rc = -1;
+		else {
+			sqlite3_bind_int64(s, 1, st->known_thr[i]);
+			if ((rc = stmt_done(s)) != SQLITE_DONE)
+				rc = conn_fail(&st->w, rc, "latency_thresholds", err, errlen);
+			else
+				rc = 0;
+		}
+	}
+	for (size_t j = 0; j < nw && rc == 0; j++) {
+		bool known = false;
+
+		for (size_t i = 0; i < st->nknown; i++)
+			known |= want[j] == st->known_thr[i];
+		if (known)
+			continue;
+		if ((s = conn_stmt(&st->w, sql_thr_add, err, errlen)) == NULL)
+			rc = -1;
+		else {
+			sqlite3_bind_int64(s, 1, want[j]);
+			sqlite3_bind_int64(s, 2, from);
+			if ((rc = stmt_done(s)) != SQLITE_DONE)
+				rc = conn_fail(&st->w, rc, "latency_thresholds", err, errlen);
+			else
+				rc = 0;
+		}
+	}
+	if (rc == 0 && sqlite3_exec(st->w.db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		rc = conn_fail(&st->w, SQLITE_ERROR, "COMMIT", err, errlen);
+	if (rc != 0)
+		sqlite3_exec(st->w.db, "ROLLBACK", NULL, NULL, NULL);
+	else {
+		memcpy(st->thr, want, nw * sizeof(*want));
+		st->nthr = nw;
+		rc = thresholds_load(st, &st->w, err, errlen);
+	}
+out:
+	pthread_mutex_unlock(&st->wmu);
+	return rc < 0 ? -1 : 0;
+}
+
+int64_t
+store_threshold_exact_from(struct store *st, int64_t us)
+{
+	int64_t v = INT64_MAX;
+
+	if (!st->readonly)
+		pthread_mutex_lock(&st->wmu);
+	for (size_t i = 0; i < st->nknown; i++)
+		if (st->known_thr[i] == us)
+			v = st->known_from[i];
+	if (!st->readonly)
+		pthread_mutex_unlock(&st->wmu);
+	return v;
+}
+
+/* ---- opening ---- */
+
+static int
+schema_version(struct store_conn *c, int *v, char *err, size_t errlen)
+{
+	sqlite3_stmt *s;
+
+	*v = -1;
+	if (sqlite3_prepare_v2(c->db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK)
+		return conn_fail(c, SQLITE_ERROR, "user_version", err, errlen);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		*v = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	if (*v < 0)
+		return conn_fail(c, SQLITE_ERROR, "user_version", err, errlen);
+	return 0;
+}
+
+static int
+table_exists(struct store_conn *c, const char *name)
+{
+	sqlite3_stmt *s;
+	int found = 0;
+
+	if (sqlite3_prepare_v2(c->db, "SELECT 1 FROM sqlite_master WHERE type = "
+	    "'table' AND name = ?", -1, &s, NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	found = sqlite3_step(s) == SQLITE_ROW;
+	sqlite3_finalize(s);
+	return found;
+}
+
+static struct store *
+store_new(const char *path, bool readonly)
+{
+	struct store *st = xcalloc(1, sizeof(*st));
+
+	st->path = xstrdup(path);
+	st->readonly = readonly;
+	pthread_mutex_init(&st->wmu, NULL);
+	pthread_mutex_init(&st->rmu, NULL);
+	pthread_mutex_init(&st->dir_mu, NULL);
+	pthread_cond_init(&st->rcv, NULL);
+	pthread_mutex_init(&st->ckpt_mu, NULL);
+	pthread_cond_init(&st->ckpt_cv, NULL);
+	pthread_mutex_init(&st->jq_mu, NULL);
+	pthread_cond_init(&st->jq_cv, NULL);
+	return st;
+}
+
+static int
+open_readers(struct store *st, int n, char *err, size_t errlen)
+{
+	st->nreaders = n > 0 ? n : 1;
+	st->readers = xcalloc((size_t)st->nreaders, sizeof(*st->readers));
+	st->free_readers = xcalloc((size_t)st->nreaders, sizeof(*st->free_readers));
+	for (int i = 0; i < st->nreaders; i++) {
+		if (conn_open(st, &st->readers[i], SQLITE_OPEN_READONLY, err, errlen) < 0)
+			return -1;
+		st->free_readers[st->nfree++] = &st->readers[i];
 	}
 	return 0;
 }
@@ -122,475 +519,81 @@ prep(sqlite3 *db, sqlite3_stmt **st, const char *sql, char *err, size_t errlen)
 struct store *
 store_open(const char *path, int nreaders, char *err, size_t errlen)
 {
-	struct store *st = xcalloc(1, sizeof(*st));
-	char *msg = NULL, sql[4096];
+	struct store *st = store_new(path, false);
+	char *msg = NULL;
+	int fd;
 
-	pthread_mutex_init(&st->wmu, NULL);
-	pthread_mutex_init(&st->rmu, NULL);
-	pthread_cond_init(&st->rcv, NULL);
-	if (open_conn(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &st->w,
-	    err, errlen) < 0)
+	/* a new DB is private to the collector, whatever the umask */
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) >= 0)
+		close(fd);
+	if (conn_open(st, &st->w, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, err,
+	    errlen) < 0)
 		goto fail;
-	if (sqlite3_exec(st->w, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+	if (sqlite3_exec(st->w.db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
 	    NULL, NULL, &msg) != SQLITE_OK) {
-		snprintf(err, errlen, "%s: %s", path, msg ? msg : sqlite3_errmsg(st->w));
+		snprintf(err, errlen, "%s: %s", path, msg ? msg : sqlite3_errmsg(st->w.db));
 		sqlite3_free(msg);
 		goto fail;
 	}
-	if (sqlmig_apply(st->w, collector_migrations, collector_migrations_count,
+	if (sqlmig_apply(st->w.db, collector_migrations, collector_migrations_count,
 	    err, errlen) < 0)
 		goto fail;
-	pthread_mutex_init(&st->ckpt_mu, NULL);
-	pthread_cond_init(&st->ckpt_cv, NULL);
-	if (open_conn(path, SQLITE_OPEN_READWRITE, &st->ckpt, err, errlen) < 0)
+	if (table_exists(&st->w, "v5_results") && store_upgrade_v5(st, err, errlen) < 0)
 		goto fail;
+	if (series_load(st, &st->w, err, errlen) < 0 ||
+	    thresholds_load(st, &st->w, err, errlen) < 0)
+		goto fail;
+	if (sqlite3_open_v2(path, &st->ckpt, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+	    NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(st->ckpt));
+		goto fail;
+	}
 	if (pthread_create(&st->ckpt_th, NULL, checkpoint_main, st) != 0) {
 		snprintf(err, errlen, "cannot start the checkpoint thread");
 		goto fail;
 	}
 	st->ckpt_running = 1;
-	sqlite3_exec(st->w, "PRAGMA wal_autocheckpoint = 0", NULL, NULL, NULL);
-	if (prep(st->w, &st->ins_result, "INSERT OR IGNORE INTO results (agent, seq, "
-	    "ts, check_name, kind, service, layer, provider, region, ok, error_class, "
-	    "total_us, body, inconclusive) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-	    err, errlen) < 0)
+	sqlite3_exec(st->w.db, "PRAGMA wal_autocheckpoint = 0", NULL, NULL, NULL);
+	/* the writer keeps the pages ingest touches (the newest rows of every
+	 * series, the current rollup rows) in its own cache: re-reading them
+	 * from the WAL costs a system call each (measured: 33 k -> see
+	 * bench/README.md) */
+	sqlite3_exec(st->w.db, "PRAGMA cache_size = -32768", NULL, NULL, NULL);
+	if (open_readers(st, nreaders, err, errlen) < 0)
 		goto fail;
-	for (int t = 0; t < 3; t++) {
-		snprintf(sql, sizeof(sql), "INSERT INTO %s (bucket, check_name, agent, "
-		    "service, layer, provider, region, total, good, e_dns, e_connect, "
-		    "e_tls, e_timeout, e_http_status, e_assertion, e_body, e_internal, "
-		    "e_consistency, dns_us, connect_us, tls_us, processing_us, "
-		    "transfer_us, total_us, sketch, inconclusive, cache_hit, "
-		    "cache_miss, cache_expired, cache_stale, cache_bypass, "
-		    "cache_dynamic, cache_unknown) "
-		    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
-		    "?,?,?,?,?,?,?) "
-		    "ON CONFLICT (check_name, agent, bucket) DO UPDATE SET "
-		    "service = excluded.service, layer = excluded.layer, "
-		    "provider = excluded.provider, region = excluded.region, "
-		    "total = total + excluded.total, good = good + excluded.good, "
-		    "e_dns = e_dns + excluded.e_dns, "
-		    "e_connect = e_connect + excluded.e_connect, "
-		    "e_tls = e_tls + excluded.e_tls, "
-		    "e_timeout = e_timeout + excluded.e_timeout, "
-		    "e_http_status = e_http_status + excluded.e_http_status, "
-		    "e_assertion = e_assertion + excluded.e_assertion, "
-		    "e_body = e_body + excluded.e_body, "
-		    "e_internal = e_internal + excluded.e_internal, "
-		    "e_consistency = e_consistency + excluded.e_consistency, "
-		    "inconclusive = inconclusive + excluded.inconclusive, "
-		    "cache_hit = cache_hit + excluded.cache_hit, "
-		    "cache_miss = cache_miss + excluded.cache_miss, "
-		    "cache_expired = cache_expired + excluded.cache_expired, "
-		    "cache_stale = cache_stale + excluded.cache_stale, "
-		    "cache_bypass = cache_bypass + excluded.cache_bypass, "
-		    "cache_dynamic = cache_dynamic + excluded.cache_dynamic, "
-		    "cache_unknown = cache_unknown + excluded.cache_unknown, "
-		    "dns_us = dns_us + excluded.dns_us, "
-		    "connect_us = connect_us + excluded.connect_us, "
-		    "tls_us = tls_us + excluded.tls_us, "
-		    "processing_us = processing_us + excluded.processing_us, "
-		    "transfer_us = transfer_us + excluded.transfer_us, "
-		    "total_us = total_us + excluded.total_us, "
-		    "sketch = sketch_merge(sketch, excluded.sketch)", tier_tables[t]);
-		if (prep(st->w, &st->upsert[t], sql, err, errlen) < 0)
-			goto fail;
-	}
-	if (prep(st->w, &st->upsert_agent, "INSERT INTO agents (id, region, provider, "
-	    "version, first_seen, last_seen, last_seq, outbox_depth, oldest_unshipped) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7, ?8) ON CONFLICT (id) DO UPDATE SET "
-	    "region = coalesce(excluded.region, region), "
-	    "provider = coalesce(excluded.provider, provider), "
-	    "version = coalesce(excluded.version, version), last_seen = excluded.last_seen, "
-	    "last_seq = max(coalesce(last_seq, 0), excluded.last_seq), "
-	    "outbox_depth = excluded.outbox_depth, "
-	    "oldest_unshipped = excluded.oldest_unshipped", err, errlen) < 0 ||
-	    prep(st->w, &st->upsert_latest, "INSERT INTO latest (check_name, agent, ts, "
-	    "seq, ok, body, service, layer, provider, region, fail_streak, ok_streak) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
-	    "CASE WHEN ?11 THEN 0 ELSE 1 - ?5 END, CASE WHEN ?11 THEN 0 ELSE ?5 END) "
-	    "ON CONFLICT (check_name, agent) DO UPDATE SET ts = excluded.ts, "
-	    "seq = excluded.seq, ok = excluded.ok, body = excluded.body, "
-	    "service = excluded.service, layer = excluded.layer, "
-	    "provider = excluded.provider, region = excluded.region, "
-	    /* an inconclusive result is shown, but leaves the streaks alone */
-	    "fail_streak = CASE WHEN ?11 THEN fail_streak WHEN excluded.ok THEN 0 "
-	    "ELSE fail_streak + 1 END, "
-	    "ok_streak = CASE WHEN ?11 THEN ok_streak WHEN excluded.ok THEN "
-	    "ok_streak + 1 ELSE 0 END "
-	    "WHERE excluded.seq > latest.seq", err, errlen) < 0 ||
-	    prep(st->w, &st->begin, "BEGIN IMMEDIATE", err, errlen) < 0 ||
-	    prep(st->w, &st->commit, "COMMIT", err, errlen) < 0 ||
-	    prep(st->w, &st->rollback, "ROLLBACK", err, errlen) < 0)
-		goto fail;
-	st->nreaders = nreaders > 0 ? nreaders : 1;
-	st->readers = xcalloc((size_t)st->nreaders, sizeof(*st->readers));
-	st->free_readers = xcalloc((size_t)st->nreaders, sizeof(*st->free_readers));
-	for (int i = 0; i < st->nreaders; i++) {
-		if (open_conn(path, SQLITE_OPEN_READONLY, &st->readers[i], err, errlen) < 0)
-			goto fail;
-		st->free_readers[st->nfree++] = st->readers[i];
-	}
 	return st;
 fail:
 	store_close(st);
 	return NULL;
 }
 
-sqlite3 *
+struct store *
 store_open_readonly(const char *path, char *err, size_t errlen)
 {
-	sqlite3 *db = NULL;
-	sqlite3_stmt *s;
-	int v = -1;
+	struct store *st = store_new(path, true);
+	int v;
 
-	if (open_conn(path, SQLITE_OPEN_READONLY, &db, err, errlen) < 0) {
-		sqlite3_close(db);
-		return NULL;
+	if (open_readers(st, 1, err, errlen) < 0)
+		goto fail;
+	if (schema_version(&st->readers[0], &v, err, errlen) < 0)
+		goto fail;
+	if (v < 1 || v > (int)collector_migrations_count ||
+	    table_exists(&st->readers[0], "v5_results") ||
+	    v < (int)collector_migrations_count) {
+		snprintf(err, errlen, "%s: %s", path, v < 1 ?
+		    "not a vantage collector database" : v > (int)collector_migrations_count ?
+		    "database is newer than this program; upgrade vantage" :
+		    "database of an older vantage; start vantage-collector on it once "
+		    "to convert it");
+		goto fail;
 	}
-	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL) == SQLITE_OK) {
-		if (sqlite3_step(s) == SQLITE_ROW)
-			v = sqlite3_column_int(s, 0);
-		sqlite3_finalize(s);
-	}
-	if (v < 1 || v > (int)collector_migrations_count) {
-		snprintf(err, errlen, "%s: %s", path, v < 0 ? sqlite3_errmsg(db) :
-		    v < 1 ? "not a vantage collector database" :
-		    "database is newer than this program; upgrade vantage");
-		sqlite3_close(db);
-		return NULL;
-	}
-	return db;
-}
-
-/* ---- ingest ---- */
-
-struct group {
-	const char	*check, *service, *layer, *provider;
-	int64_t		 bucket;
-	int64_t		 total, good, e[ERRCLASS_COUNT], ph[6];
-	int64_t		 inconclusive;
-	int64_t		 cache[CACHE_NSTATUS];	/* per cache status */
-	struct sketch	 sk;
-};
-
-static int
-bind_text(sqlite3_stmt *s, int i, const char *v)
-{
-	return v ? sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC) : sqlite3_bind_null(s, i);
-}
-
-static int
-step_reset(sqlite3_stmt *s)
-{
-	int rc = sqlite3_step(s);
-
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
-	return rc;
-}
-
-static uint64_t
-group_hash(const char *check, int64_t bucket)
-{
-	uint64_t h = 1469598103934665603ULL ^ (uint64_t)bucket;
-
-	for (const unsigned char *c = (const unsigned char *)check; *c; c++) {
-		h ^= *c;
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
-/* Aggregate the stored rows into groups of (check, bucket) for one tier;
- * slot is a scratch hash table of nslot (a power of two > n) entries. */
-static size_t
-group_rows(const struct ingest_row *rows, size_t n, int64_t width, struct group *g,
-    size_t *slot, size_t nslot)
-{
-	size_t ng = 0;
-
-	for (size_t i = 0; i < nslot; i++)
-		slot[i] = SIZE_MAX;
-	for (size_t i = 0; i < n; i++) {
-		const struct ingest_row *r = &rows[i];
-		int64_t b = r->ts - ((r->ts % width) + width) % width;
-		size_t h = (size_t)group_hash(r->check, b) & (nslot - 1), j;
-
-		if (!r->stored)
-			continue;
-		while ((j = slot[h]) != SIZE_MAX &&
-		    (g[j].bucket != b || strcmp(g[j].check, r->check) != 0))
-			h = (h + 1) & (nslot - 1);
-		if (j == SIZE_MAX) {
-			j = slot[h] = ng++;
-			memset(&g[j], 0, sizeof(g[j]));
-			g[j].check = r->check;
-			g[j].bucket = b;
-			sketch_init(&g[j].sk);
-		}
-		/* the newest labels win */
-		g[j].service = r->service;
-		g[j].layer = r->layer;
-		g[j].provider = r->provider;
-		if (r->inconclusive) {
-			g[j].inconclusive++;	/* counted, not an event of any SLO */
-			continue;
-		}
-		g[j].total++;
-		if (r->has_cache && r->cache >= 0 && r->cache < CACHE_NSTATUS)
-			g[j].cache[r->cache]++;
-		if (r->ok) {
-			g[j].good++;
-			sketch_add(&g[j].sk, (double)r->total_us);
-		} else
-			g[j].e[r->error_class]++;
-		g[j].ph[0] += r->dns_us;
-		g[j].ph[1] += r->connect_us;
-		g[j].ph[2] += r->tls_us;
-		g[j].ph[3] += r->processing_us;
-		g[j].ph[4] += r->transfer_us;
-		g[j].ph[5] += r->total_us;
-	}
-	return ng;
-}
-
-static int
-upsert_groups(struct store *st, int tier, const struct agent_report *rep,
-    struct group *g, size_t ng, char *err, size_t errlen)
-{
-	sqlite3_stmt *s = st->upsert[tier];
-
-	for (size_t i = 0; i < ng; i++) {
-		unsigned char *blob;
-		size_t len;
-		int k = 1, rc;
-
-		sqlite3_bind_int64(s, k++, g[i].bucket);
-		bind_text(s, k++, g[i].check);
-		bind_text(s, k++, rep->id);
-		bind_text(s, k++, g[i].service);
-		bind_text(s, k++, g[i].layer);
-		bind_text(s, k++, g[i].provider);
-		bind_text(s, k++, rep->region);
-		sqlite3_bind_int64(s, k++, g[i].total);
-		sqlite3_bind_int64(s, k++, g[i].good);
-		for (int c = ERRCLASS_DNS; c < ERRCLASS_COUNT; c++)
-			sqlite3_bind_int64(s, k++, g[i].e[c]);
-		for (int p = 0; p < 6; p++)
-			sqlite3_bind_int64(s, k++, g[i].ph[p]);
-		blob = sketch_encode(&g[i].sk, &len);
-		sqlite3_bind_blob(s, k++, blob, (int)len, free);
-		sqlite3_bind_int64(s, k++, g[i].inconclusive);
-		for (int c = 0; c < CACHE_NSTATUS; c++)
-			sqlite3_bind_int64(s, k++, g[i].cache[c]);
-		rc = step_reset(s);
-		if (rc != SQLITE_DONE) {
-			snprintf(err, errlen, "%s: %s", tier_tables[tier],
-			    sqlite3_errmsg(st->w));
-			return rc == SQLITE_BUSY ? -2 : -1;
-		}
-	}
-	return 0;
-}
-
-int
-store_ingest(struct store *st, const struct agent_report *rep,
-    struct ingest_row *rows, size_t n, int busy_ms, char *err, size_t errlen)
-{
-	struct group *g = xcalloc(n + 1, sizeof(*g));
-	size_t nslot = 16, *slot, ng = 0;
-	int64_t maxseq = 0, stored = 0, now;
-	int rc = -1;
-
-	while (nslot < 2 * n)
-		nslot *= 2;
-	slot = xcalloc(nslot, sizeof(*slot));
-	pthread_mutex_lock(&st->wmu);
-	sqlite3_busy_timeout(st->w, busy_ms);
-	if ((rc = step_reset(st->begin)) != SQLITE_DONE) {
-		snprintf(err, errlen, "BEGIN: %s", sqlite3_errmsg(st->w));
-		rc = rc == SQLITE_BUSY ? -2 : -1;
-		goto out;
-	}
-	for (size_t i = 0; i < n; i++) {
-		struct ingest_row *r = &rows[i];
-		sqlite3_stmt *s = st->ins_result;
-		int k = 1;
-
-		sqlite3_bind_text(s, k++, rep->id, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s, k++, r->seq);
-		sqlite3_bind_int64(s, k++, r->ts);
-		bind_text(s, k++, r->check);
-		bind_text(s, k++, r->kind);
-		bind_text(s, k++, r->service);
-		bind_text(s, k++, r->layer);
-		bind_text(s, k++, r->provider);
-		bind_text(s, k++, rep->region);
-		sqlite3_bind_int(s, k++, r->ok);
-		bind_text(s, k++, r->ok ? NULL : errclass_name(r->error_class));
-		sqlite3_bind_int64(s, k++, r->total_us);
-		sqlite3_bind_text(s, k++, r->body, (int)r->body_len, SQLITE_STATIC);
-		sqlite3_bind_int(s, k++, r->inconclusive);
-		if ((rc = step_reset(s)) != SQLITE_DONE) {
-			snprintf(err, errlen, "results: %s", sqlite3_errmsg(st->w));
-			rc = rc == SQLITE_BUSY ? -2 : -1;
-			goto rollback;
-		}
-		r->stored = sqlite3_changes(st->w) == 1;
-		stored += r->stored;
-		if (r->stored) {
-			sqlite3_stmt *l = st->upsert_latest;
-			bind_text(l, 1, r->check);
-			bind_text(l, 2, rep->id);
-			sqlite3_bind_int64(l, 3, r->ts);
-			sqlite3_bind_int64(l, 4, r->seq);
-			sqlite3_bind_int(l, 5, r->ok);
-			sqlite3_bind_text(l, 6, r->body, (int)r->body_len, SQLITE_STATIC);
-			bind_text(l, 7, r->service);
-			bind_text(l, 8, r->layer);
-			bind_text(l, 9, r->provider);
-			bind_text(l, 10, rep->region);
-			sqlite3_bind_int(l, 11, r->inconclusive);
-			if ((rc = step_reset(l)) != SQLITE_DONE) {
-				snprintf(err, errlen, "latest: %s", sqlite3_errmsg(st->w));
-				rc = rc == SQLITE_BUSY ? -2 : -1;
-				goto rollback;
-			}
-		}
-		if (r->seq > maxseq)
-			maxseq = r->seq;
-	}
-	for (int t = 0; t < 3 && stored > 0; t++) {
-		ng = group_rows(rows, n, tier_ms[t], g, slot, nslot);
-		rc = upsert_groups(st, t, rep, g, ng, err, errlen);
-		for (size_t i = 0; i < ng; i++)
-			sketch_free(&g[i].sk);
-		if (rc < 0)
-			goto rollback;
-	}
-	now = time_now_ms();
-	bind_text(st->upsert_agent, 1, rep->id);
-	bind_text(st->upsert_agent, 2, rep->region);
-	bind_text(st->upsert_agent, 3, rep->provider);
-	bind_text(st->upsert_agent, 4, rep->version);
-	sqlite3_bind_int64(st->upsert_agent, 5, now);
-	sqlite3_bind_int64(st->upsert_agent, 6, maxseq);
-	sqlite3_bind_int64(st->upsert_agent, 7, rep->outbox_depth);
-	sqlite3_bind_int64(st->upsert_agent, 8, rep->oldest_unshipped);
-	if ((rc = step_reset(st->upsert_agent)) != SQLITE_DONE) {
-		snprintf(err, errlen, "agents: %s", sqlite3_errmsg(st->w));
-		rc = rc == SQLITE_BUSY ? -2 : -1;
-		goto rollback;
-	}
-	if ((rc = step_reset(st->commit)) != SQLITE_DONE) {
-		snprintf(err, errlen, "COMMIT: %s", sqlite3_errmsg(st->w));
-		rc = rc == SQLITE_BUSY ? -2 : -1;
-		goto rollback;
-	}
-	st->stored += stored;
-	st->dups += (int64_t)n - stored;
-	rc = 0;
-	goto out;
-rollback:
-	step_reset(st->rollback);
-	for (size_t i = 0; i < n; i++)
-		rows[i].stored = false;
-out:
-	if (rc == -2)
-		st->busy++;
-	pthread_mutex_unlock(&st->wmu);
-	free(slot);
-	free(g);
-	return rc;
-}
-
-/* ---- retention ---- */
-
-static int
-prune_one(struct store *st, const char *sql, int64_t before, int step,
-    int64_t *removed, char *err, size_t errlen)
-{
-	sqlite3_stmt *s;
-	int rc;
-
-	if (sqlite3_prepare_v2(st->w, sql, -1, &s, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "%s", sqlite3_errmsg(st->w));
-		return -1;
-	}
-	sqlite3_bind_int64(s, 1, before);
-	sqlite3_bind_int(s, 2, step);
-	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE) {
-		snprintf(err, errlen, "retention: %s", sqlite3_errmsg(st->w));
-		return -1;
-	}
-	*removed += sqlite3_changes(st->w);
-	return 0;
-}
-
-int
-store_prune(struct store *st, int64_t now_ms, int64_t keep_raw_ms,
-    int64_t keep_1m_ms, int64_t keep_1h_ms, int64_t keep_1d_ms, int step,
-    int64_t *removed, char *err, size_t errlen)
-{
-	int rc;
-
-	*removed = 0;
-	pthread_mutex_lock(&st->wmu);
-	sqlite3_busy_timeout(st->w, 1000);
-	rc = prune_one(st, "DELETE FROM results WHERE (agent, seq) IN (SELECT agent, "
-	    "seq FROM results WHERE ts < ?1 LIMIT ?2)", now_ms - keep_raw_ms, step,
-	    removed, err, errlen);
-	if (rc == 0)
-		rc = prune_one(st, "DELETE FROM rollup_1m WHERE (check_name, agent, "
-		    "bucket) IN (SELECT check_name, agent, bucket FROM rollup_1m WHERE "
-		    "bucket < ?1 LIMIT ?2)", now_ms - keep_1m_ms, step, removed, err, errlen);
-	if (rc == 0)
-		rc = prune_one(st, "DELETE FROM rollup_1h WHERE rowid IN (SELECT rowid "
-		    "FROM rollup_1h WHERE bucket < ?1 LIMIT ?2)", now_ms - keep_1h_ms,
-		    step, removed, err, errlen);
-	if (rc == 0)
-		rc = prune_one(st, "DELETE FROM rollup_1d WHERE rowid IN (SELECT rowid "
-		    "FROM rollup_1d WHERE bucket < ?1 LIMIT ?2)", now_ms - keep_1d_ms,
-		    step, removed, err, errlen);
-	pthread_mutex_unlock(&st->wmu);
-	return rc;
-}
-
-/* ---- readers ---- */
-
-sqlite3 *
-store_reader(struct store *st)
-{
-	sqlite3 *db;
-
-	pthread_mutex_lock(&st->rmu);
-	while (st->nfree == 0)
-		pthread_cond_wait(&st->rcv, &st->rmu);
-	db = st->free_readers[--st->nfree];
-	pthread_mutex_unlock(&st->rmu);
-	return db;
-}
-
-void
-store_reader_put(struct store *st, sqlite3 *db)
-{
-	pthread_mutex_lock(&st->rmu);
-	st->free_readers[st->nfree++] = db;
-	pthread_cond_signal(&st->rcv);
-	pthread_mutex_unlock(&st->rmu);
-}
-
-void
-store_counters(struct store *st, int64_t *stored, int64_t *dups, int64_t *busy)
-{
-	pthread_mutex_lock(&st->wmu);
-	*stored = st->stored;
-	*dups = st->dups;
-	*busy = st->busy;
-	pthread_mutex_unlock(&st->wmu);
+	if (series_load(st, &st->readers[0], err, errlen) < 0 ||
+	    thresholds_load(st, &st->readers[0], err, errlen) < 0)
+		goto fail;
+	return st;
+fail:
+	store_close(st);
+	return NULL;
 }
 
 void
@@ -604,8 +607,6 @@ store_close(struct store *st)
 		pthread_cond_signal(&st->ckpt_cv);
 		pthread_mutex_unlock(&st->ckpt_mu);
 		pthread_join(st->ckpt_th, NULL);
-		pthread_mutex_destroy(&st->ckpt_mu);
-		pthread_cond_destroy(&st->ckpt_cv);
 	}
 	if (st->ckpt) {
 		/* leave a small WAL behind: copy everything and truncate */
@@ -613,22 +614,43 @@ store_close(struct store *st)
 		    NULL, NULL);
 		sqlite3_close(st->ckpt);
 	}
-	sqlite3_finalize(st->ins_result);
-	for (int t = 0; t < 3; t++)
-		sqlite3_finalize(st->upsert[t]);
-	sqlite3_finalize(st->upsert_agent);
-	sqlite3_finalize(st->upsert_latest);
-	sqlite3_finalize(st->begin);
-	sqlite3_finalize(st->commit);
-	sqlite3_finalize(st->rollback);
-	for (int i = 0; i < st->nreaders; i++)
-		sqlite3_close(st->readers[i]);
+	for (int i = 0; st->readers && i < st->nreaders; i++)
+		conn_close(&st->readers[i]);
 	free(st->readers);
 	free(st->free_readers);
-	if (st->w)
-		sqlite3_close(st->w);
+	conn_close(&st->w);
+	series_free(st);
+	text_cache_free(st);
+	free(st->known_thr);
+	free(st->known_from);
+	pthread_mutex_destroy(&st->ckpt_mu);
+	pthread_cond_destroy(&st->ckpt_cv);
+	pthread_mutex_destroy(&st->jq_mu);
+	pthread_cond_destroy(&st->jq_cv);
 	pthread_mutex_destroy(&st->wmu);
 	pthread_mutex_destroy(&st->rmu);
+	pthread_mutex_destroy(&st->dir_mu);
 	pthread_cond_destroy(&st->rcv);
+	free(st->path);
 	free(st);
+}
+
+void
+store_counters(struct store *st, int64_t *stored, int64_t *dups, int64_t *busy)
+{
+	pthread_mutex_lock(&st->wmu);
+	*stored = st->stored;
+	*dups = st->dups;
+	*busy = st->busy;
+	pthread_mutex_unlock(&st->wmu);
+}
+
+void
+store_set_delta_hook(struct store *st,
+    void (*fn)(void *, const struct rollup_delta *, size_t), void *arg)
+{
+	pthread_mutex_lock(&st->wmu);
+	st->delta_fn = fn;
+	st->delta_arg = arg;
+	pthread_mutex_unlock(&st->wmu);
 }

@@ -17,9 +17,6 @@
 #include "xmalloc.h"
 
 #define API_BODY_MAX	(64u * 1024 * 1024)
-
-/* web/sql_collector.c: the collector schema this program reads */
-extern const size_t collector_migrations_count;
 #define API_TIMEOUT_MS	30000L
 
 const struct report_view report_views[] = {
@@ -68,21 +65,17 @@ void
 report_note_minutes(struct report_ctx *x, const char *what)
 {
 	int64_t from = rtime_floor(x->from, RTIME_HOUR_MS);
-	sqlite3_stmt *st;
 	bool pruned = false;
-	char t[32];
+	char t[32], err[256];
 
-	if (x->db == NULL || x->minute_first < 0 || x->minute_first <= x->from)
+	if (x->st == NULL || x->minute_first < 0 || x->minute_first <= x->from)
 		return;
 	/* hour rollups older than the oldest minute: retention removed those
 	 * minutes (no older data at all is no reason for a note) */
-	if (sqlite3_prepare_v2(x->db, "SELECT 1 FROM rollup_1h WHERE bucket >= ?1 AND "
-	    "bucket < ?2 LIMIT 1", -1, &st, NULL) != SQLITE_OK)
-		return;
-	sqlite3_bind_int64(st, 1, from);
-	sqlite3_bind_int64(st, 2, rtime_floor(x->minute_first, RTIME_HOUR_MS));
-	pruned = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_finalize(st);
+	if (store_rollup_exists(x->st, NULL, 0, STORE_1H, from,
+	    rtime_floor(x->minute_first, RTIME_HOUR_MS), &pruned, err,
+	    sizeof(err)) < 0)
+		return;	/* only a note: the numbers stand without it */
 	if (pruned)
 		report_note(x, "minute rollups start at %s (retention.minute): %s "
 		    "covers only the window from then on", rtime_format(x->minute_first,
@@ -370,28 +363,16 @@ report_run(const struct report_opts *o, struct buf *out, char *err, size_t errle
 		return REPORT_USAGE;
 	}
 	if (o->db) {
-		sqlite3_stmt *st;
-		int ver = -1;
+		if ((x.st = store_open_readonly(o->db, err, errlen)) == NULL) {
+			enum store_layout l = store_file_layout(o->db);
 
-		if ((x.db = store_open_readonly(o->db, err, errlen)) == NULL)
-			return REPORT_USAGE;
-		/* an older schema: the collector has not run this version yet
-		 * (a read-only reader cannot migrate it) */
-		if (sqlite3_prepare_v2(x.db, "PRAGMA user_version", -1, &st, NULL) ==
-		    SQLITE_OK) {
-			if (sqlite3_step(st) == SQLITE_ROW)
-				ver = sqlite3_column_int(st, 0);
-			sqlite3_finalize(st);
+			/* a DB the collector has to convert (or a newer one) is no
+			 * usage error: running the right collector on it fixes it */
+			return l == STORE_LAYOUT_OLDER || l == STORE_LAYOUT_NEWER ?
+			    REPORT_FAIL : REPORT_USAGE;
 		}
-		if (ver >= 0 && (size_t)ver < collector_migrations_count) {
-			snprintf(err, errlen, "%s: schema version %d, this vantage-report "
-			    "reads version %zu: start the collector of this version on it "
-			    "first (it migrates the DB)", o->db, ver,
-			    collector_migrations_count);
-			goto out;
-		}
-		if (minutes_first_bucket(x.db, &x.minute_first, err, errlen) < 0) {
-			rc = REPORT_USAGE;	/* not a collector DB after all */
+		if (minutes_first_bucket(x.st, &x.minute_first, err, errlen) < 0) {
+			rc = REPORT_FAIL;
 			goto out;
 		}
 	} else
@@ -432,8 +413,8 @@ report_run(const struct report_opts *o, struct buf *out, char *err, size_t errle
 out:
 	json_decref(doc);
 	json_decref(x.notes);
-	if (x.db)
-		sqlite3_close(x.db);
+	if (x.st)
+		store_close(x.st);
 	else if (o->url)
 		curl_global_cleanup();
 	return rc;

@@ -9,10 +9,10 @@
 #include <stdint.h>
 
 #include <jansson.h>
-#include <sqlite3.h>
 
 #include "buf.h"
 #include "collconf.h"
+#include "store.h"
 #include "table.h"
 
 #define REPORT_SCHEMA_VERSION	1
@@ -21,7 +21,8 @@
 
 /* Exit statuses (DESIGN.md). */
 #define REPORT_OK	0
-#define REPORT_FAIL	1	/* runtime: a query or a request failed */
+#define REPORT_FAIL	1	/* runtime: a query or a request failed, a DB the
+				 * collector has to convert first */
 #define REPORT_USAGE	2	/* bad arguments, unreadable DB, unknown SLO */
 
 enum report_format { RFMT_TEXT = 0, RFMT_MARKDOWN, RFMT_JSON, RFMT_CSV };
@@ -44,7 +45,7 @@ struct report_opts {
 /* What a view works with. */
 struct report_ctx {
 	const struct report_opts *o;
-	sqlite3			*db;		/* NULL with --url */
+	struct store		*st;		/* the collector DB, read-only; NULL with --url */
 	int64_t			 from, to;	/* window (30 d ending now by default) */
 	int64_t			 minute_first;	/* earliest minute rollup, -1 none */
 	json_t			*notes;		/* array of strings for the output */

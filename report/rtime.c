@@ -14,13 +14,6 @@ rtime_floor(int64_t t, int64_t w)
 	return t - ((t % w) + w) % w;
 }
 
-int64_t
-rtime_engine_from(int64_t from_ms, int64_t to_ms)
-{
-	return rtime_floor(from_ms, to_ms - from_ms > 3 * RTIME_DAY_MS + RTIME_HOUR_MS ?
-	    RTIME_HOUR_MS : RTIME_MIN_MS);
-}
-
 /* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
  * days_from_civil): no time zone, no libc state. */
 static int64_t

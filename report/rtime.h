@@ -28,10 +28,8 @@ char *rtime_short(int64_t ms, char *out, size_t outlen);
 /* Format a duration for people, rounded to seconds: "90s" is "1m30s",
  * "0s" for less than a second. Returns out (at least 32 bytes). */
 char *rtime_duration(int64_t ms, char *out, size_t outlen);
-/* t rounded down to a multiple of w (also for negative t). */
+/* t rounded down to a multiple of w (also for negative t). The start the
+ * SLO numbers really cover is core/rollup.h's rollup_window_start. */
 int64_t rtime_floor(int64_t t, int64_t w);
-/* The start the SLO engine really reads for [from, to): from rounded down
- * to the minute, or to the hour for windows longer than 3d1h (sloeng.c). */
-int64_t rtime_engine_from(int64_t from_ms, int64_t to_ms);
 
 #endif

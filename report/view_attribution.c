@@ -10,7 +10,7 @@
  *   central     ... and the central origin was down, the edge was not
  *   all         ... and both origins were down
  * (states per minutes.h). The budget is the front-door availability SLO's
- * over the report's window. From rollup_1m: minute resolution. */
+ * over the report's window. From the minute rollups: minute resolution. */
 #include "config.h"
 
 #include <math.h>
@@ -20,9 +20,9 @@
 
 #include "minutes.h"
 #include "report.h"
+#include "rollup.h"
 #include "rtime.h"
 #include "slo.h"
-#include "sloeng.h"
 #include "xmalloc.h"
 
 enum cause { CAUSE_FRONT_DOOR = 0, CAUSE_EDGE, CAUSE_CENTRAL, CAUSE_ALL, CAUSE_REGION,
@@ -93,19 +93,23 @@ service_json(struct report_ctx *x, const struct minutes *g,
 
 	*out = NULL;
 	if (slo) {
+		struct rollup_query q;
 		struct rollup_agg *a;
 		size_t n;
 		int64_t total = 0;
 
-		if (sloeng_aggregate(x->db, &slo->sel, x->from, x->to, NULL, &a, &n, err,
-		    errlen) < 0) {
+		memset(&q, 0, sizeof(q));
+		q.sel = &slo->sel;
+		q.from = x->from;
+		q.to = x->to;
+		if (rollup_aggregate(x->st, NULL, &q, &a, &n, err, errlen) < 0) {
 			json_decref(mins);
 			json_decref(cs);
 			return -1;
 		}
 		if (n == 1)
 			total = a[0].total;
-		sloeng_aggs_free(a, n);
+		rollup_aggs_free(a, n);
 		budget = slo_budget(slo->objective, total);
 		sj = json_pack("{s:s,s:f,s:I,s:f}", "name", slo->name, "objective",
 		    slo->objective, "total", (json_int_t)total, "error_budget", budget);
@@ -164,7 +168,7 @@ view_attribution_build(struct report_ctx *x, json_t *doc, char *err, size_t errl
 		    " in the config" : ": pass -c collector.json");
 		return REPORT_USAGE;
 	}
-	if (minutes_load(x->db, NULL, rtime_floor(x->from, RTIME_MIN_MS), x->to, &g,
+	if (minutes_load(x->st, NULL, rtime_floor(x->from, RTIME_MIN_MS), x->to, &g,
 	    err, errlen) < 0)
 		return REPORT_FAIL;
 	for (size_t si = 0; si < g->nsvc; si++) {

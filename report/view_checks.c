@@ -1,5 +1,6 @@
 /* view_checks: the checks with the worst availability and the slowest p99
- * over the window (every region together), from the tiered rollups. */
+ * over the window (every region together), from the tiered rollups
+ * (rollup_aggregate); each check's labels from the series directory. */
 #include "config.h"
 
 #include <math.h>
@@ -9,9 +10,10 @@
 
 #include "errclass.h"
 #include "report.h"
+#include "rollup.h"
 #include "rtime.h"
 #include "slo.h"
-#include "sloeng.h"
+#include "slojson.h"
 #include "xmalloc.h"
 
 struct check_row {
@@ -21,47 +23,78 @@ struct check_row {
 	const char *name;
 };
 
-/* Labels of each check seen in the window (the newest rollup's labels). */
-static int
-labels(sqlite3 *db, int64_t from, int64_t to, json_t *out, char *err, size_t errlen)
+/* The greater of two labels, NULL (absent) below any value. */
+static const char *
+label_max(const char *a, const char *b)
 {
-	sqlite3_stmt *st;
-	int rc;
+	if (a == NULL || b == NULL)
+		return a ? a : b;
+	return strcmp(a, b) >= 0 ? a : b;
+}
 
-	if (sqlite3_prepare_v2(db, "SELECT check_name, max(service), max(layer), "
-	    "max(provider) FROM (SELECT check_name, service, layer, provider FROM "
-	    "rollup_1m WHERE bucket >= ?1 AND bucket < ?2 UNION ALL SELECT check_name, "
-	    "service, layer, provider FROM rollup_1h WHERE bucket >= ?1 AND bucket < ?2 "
-	    "UNION ALL SELECT check_name, service, layer, provider FROM rollup_1d WHERE "
-	    "bucket >= ?1 AND bucket < ?2) GROUP BY 1", -1, &st, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "query: %s", sqlite3_errmsg(db));
-		return -1;
-	}
-	sqlite3_bind_int64(st, 1, rtime_floor(from, RTIME_DAY_MS));
-	sqlite3_bind_int64(st, 2, to);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		json_t *o = json_object();
+static json_t *
+str_or_null(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
 
-		for (int i = 1; i <= 3; i++)
-			json_object_set_new(o, i == 1 ? "service" : i == 2 ? "layer" : "provider",
-			    sqlite3_column_type(st, i) == SQLITE_NULL ? json_null() :
-			    json_string((const char *)sqlite3_column_text(st, i)));
-		json_object_set_new(out, (const char *)sqlite3_column_text(st, 0), o);
+static int
+cmp_series_check(const void *a, const void *b)
+{
+	const struct store_series *x = *(const struct store_series *const *)a;
+	const struct store_series *y = *(const struct store_series *const *)b;
+
+	return strcmp(x->check, y->check);
+}
+
+/* The labels (service, layer, provider) of each check in the window, from
+ * the series of the check with rollups in [floor_day(from), to) (a check
+ * whose labels changed has several: the greatest value of each wins). */
+static int
+labels(struct store *st, int64_t from, int64_t to, json_t *out, char *err,
+    size_t errlen)
+{
+	int64_t *ids;
+	size_t n = store_series_match(st, NULL, &ids), nf = 0;
+	const struct store_series **ser = xcalloc(n + 1, sizeof(*ser));
+	int rc = 0;
+
+	from = rtime_floor(from, RTIME_DAY_MS);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		const struct store_series *s = store_series_get(st, ids[i]);
+		bool found = false;
+
+		for (int t = STORE_1D; s && t >= STORE_1M && !found && rc == 0; t--)
+			rc = store_rollup_exists(st, &s->id, 1, (enum store_tier)t, from, to,
+			    &found, err, errlen);
+		if (found)
+			ser[nf++] = s;
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		snprintf(err, errlen, "query: %s", sqlite3_errmsg(db));
-		return -1;
+	if (nf > 1)
+		qsort(ser, nf, sizeof(*ser), cmp_series_check);
+	for (size_t i = 0, j; i < nf && rc == 0; i = j) {
+		const char *service = NULL, *layer = NULL, *provider = NULL;
+
+		for (j = i; j < nf && strcmp(ser[j]->check, ser[i]->check) == 0; j++) {
+			service = label_max(service, ser[j]->service);
+			layer = label_max(layer, ser[j]->layer);
+			provider = label_max(provider, ser[j]->provider);
+		}
+		json_object_set_new(out, ser[i]->check, json_pack("{s:o,s:o,s:o}",
+		    "service", str_or_null(service), "layer", str_or_null(layer),
+		    "provider", str_or_null(provider)));
 	}
-	return 0;
+	free(ser);
+	free(ids);
+	return rc;
 }
 
 static json_t *
 check_json(const struct rollup_agg *a, json_t *lab)
 {
-	json_t *errs = json_object(), *cache = sloeng_cache_json(a), *o;
+	json_t *errs = json_object(), *o;
 	const char *top = NULL;
-	int64_t topn = 0;
+	int64_t topn = 0, hits = rollup_cache_hits(a), lookups = rollup_cache_lookups(a);
 
 	for (int c = ERRCLASS_DNS; c < ERRCLASS_COUNT; c++) {
 		if (a->e[c] == 0)
@@ -72,24 +105,18 @@ check_json(const struct rollup_agg *a, json_t *lab)
 			top = errclass_name(c);
 		}
 	}
-	o = json_pack("{s:s,s:O,s:O,s:O,s:I,s:I,s:I,s:o}", "check", a->key,
+	o = json_pack("{s:s,s:O,s:O,s:O,s:I,s:I,s:I,s:o}", "check", a->check,
 	    "service", lab ? json_object_get(lab, "service") : json_null(),
 	    "layer", lab ? json_object_get(lab, "layer") : json_null(),
 	    "provider", lab ? json_object_get(lab, "provider") : json_null(),
 	    "total", (json_int_t)a->total, "good", (json_int_t)a->good,
 	    "bad", (json_int_t)(a->total - a->good),
-	    "availability", sloeng_ratio(slo_availability(a->good, a->total)));
-	json_object_set_new(o, "latency", a->sk.count == 0 ? json_null() :
-	    json_pack("{s:f,s:f,s:f,s:f}",
-	    "p50_ms", sketch_quantile(&a->sk, 0.50) / 1000.0,
-	    "p90_ms", sketch_quantile(&a->sk, 0.90) / 1000.0,
-	    "p95_ms", sketch_quantile(&a->sk, 0.95) / 1000.0,
-	    "p99_ms", sketch_quantile(&a->sk, 0.99) / 1000.0));
+	    "availability", slojson_ratio(slo_availability(a->good, a->total)));
+	json_object_set_new(o, "latency", slojson_latency(&a->sk));
 	json_object_set_new(o, "errors", errs);
 	json_object_set_new(o, "top_error", top ? json_string(top) : json_null());
-	json_object_set_new(o, "cache_hit_ratio", json_incref(json_object_get(cache,
-	    "hit_ratio")));
-	json_decref(cache);
+	json_object_set_new(o, "cache_hit_ratio", lookups > 0 ?
+	    json_real((double)hits / (double)lookups) : json_null());
 	return o;
 }
 
@@ -131,21 +158,26 @@ view_checks_build(struct report_ctx *x, json_t *doc, char *err, size_t errlen)
 {
 	json_t *lab = json_object(), *worst = json_array(), *slow = json_array();
 	struct check_row *rows;
+	struct rollup_query q;
 	struct rollup_agg *a;
 	size_t n, top = x->o->top > 0 ? (size_t)x->o->top : 10;
 
 	json_object_set_new(doc, "top", json_integer((json_int_t)top));
 	json_object_set_new(doc, "worst_availability", worst);
 	json_object_set_new(doc, "slowest_p99", slow);
-	if (labels(x->db, x->from, x->to, lab, err, errlen) < 0 ||
-	    sloeng_aggregate(x->db, NULL, x->from, x->to, "check", &a, &n, err,
-	    errlen) < 0) {
+	memset(&q, 0, sizeof(q));
+	q.from = x->from;
+	q.to = x->to;
+	q.by = ROLLUP_BY_CHECK;
+	q.want_sketch = true;
+	if (labels(x->st, x->from, x->to, lab, err, errlen) < 0 ||
+	    rollup_aggregate(x->st, NULL, &q, &a, &n, err, errlen) < 0) {
 		json_decref(lab);
 		return REPORT_FAIL;
 	}
 	rows = xcalloc(n + 1, sizeof(*rows));
 	for (size_t i = 0; i < n; i++) {
-		rows[i].o = check_json(&a[i], json_object_get(lab, a[i].key));
+		rows[i].o = check_json(&a[i], json_object_get(lab, a[i].check));
 		rows[i].name = json_string_value(json_object_get(rows[i].o, "check"));
 		rows[i].avail = slo_availability(a[i].good, a[i].total);
 		rows[i].p99 = a[i].sk.count ? sketch_quantile(&a[i].sk, 0.99) : NAN;
@@ -162,7 +194,7 @@ view_checks_build(struct report_ctx *x, json_t *doc, char *err, size_t errlen)
 	for (size_t i = 0; i < n; i++)
 		json_decref(rows[i].o);
 	free(rows);
-	sloeng_aggs_free(a, n);
+	rollup_aggs_free(a, n);
 	json_decref(lab);
 	return REPORT_OK;
 }

@@ -3,7 +3,7 @@
  * answering, its error rate and added latency, and how long from the first
  * origin failure until the front door was healthy again ("no impact" when
  * it never went down). The test of the edge + central + CDN pattern. All
- * from rollup_1m, so times have minute resolution. */
+ * from the minute rollups, so times have minute resolution. */
 #include "config.h"
 
 #include <math.h>
@@ -13,8 +13,8 @@
 
 #include "minutes.h"
 #include "report.h"
+#include "rollup.h"
 #include "rtime.h"
-#include "sloeng.h"
 #include "xmalloc.h"
 
 #define BASELINE_MS	(30 * 60000LL)	/* front-door latency before an episode */
@@ -24,23 +24,29 @@
 /* p50 and p95 (ms) of the front door's passed runs over [from, to); NaN
  * when none passed. */
 static int
-fd_latency(sqlite3 *db, const char *service, int64_t from, int64_t to, double *p50,
-    double *p95, char *err, size_t errlen)
+fd_latency(struct store *st, const char *service, int64_t from, int64_t to,
+    double *p50, double *p95, char *err, size_t errlen)
 {
 	struct selector sel = { 0 };
+	struct rollup_query q;
 	struct rollup_agg *a;
 	size_t n;
 
 	*p50 = *p95 = NAN;
 	sel.service = (char *)(uintptr_t)service;
 	sel.layer = (char *)(uintptr_t)"front_door";
-	if (sloeng_aggregate(db, &sel, from, to, NULL, &a, &n, err, errlen) < 0)
+	memset(&q, 0, sizeof(q));
+	q.sel = &sel;
+	q.from = from;
+	q.to = to;
+	q.want_sketch = true;
+	if (rollup_aggregate(st, NULL, &q, &a, &n, err, errlen) < 0)
 		return -1;
 	if (n == 1 && a[0].sk.count > 0) {
 		*p50 = sketch_quantile(&a[0].sk, 0.50) / 1000.0;
 		*p95 = sketch_quantile(&a[0].sk, 0.95) / 1000.0;
 	}
-	sloeng_aggs_free(a, n);
+	rollup_aggs_free(a, n);
 	return 0;
 }
 
@@ -88,8 +94,8 @@ episode(struct report_ctx *x, const struct minutes *g,
 		    recovered < x->to)
 			recovered += RTIME_MIN_MS;
 	}
-	if (sv->name[0] && (fd_latency(x->db, sv->name, s, e, &p50, &p95, err,
-	    errlen) < 0 || fd_latency(x->db, sv->name, s - BASELINE_MS, s, &b50, &b95,
+	if (sv->name[0] && (fd_latency(x->st, sv->name, s, e, &p50, &p95, err,
+	    errlen) < 0 || fd_latency(x->st, sv->name, s - BASELINE_MS, s, &b50, &b95,
 	    err, errlen) < 0))
 		return -1;
 	kept = seen == 0 ? "unknown" : down == 0 ? "yes" : down == seen ? "no" : "partly";
@@ -144,7 +150,7 @@ view_failover_build(struct report_ctx *x, json_t *doc, char *err, size_t errlen)
 	size_t n;
 
 	json_object_set_new(doc, "episodes", list);
-	if (minutes_load(x->db, NULL, from - LOOKBACK_MS, x->to, &g, err, errlen) < 0)
+	if (minutes_load(x->st, NULL, from - LOOKBACK_MS, x->to, &g, err, errlen) < 0)
 		return REPORT_FAIL;
 	for (size_t si = 0; si < g->nsvc; si++) {
 		const struct minutes_service *sv = &g->svc[si];

@@ -10,7 +10,9 @@
 
 #include "minutes.h"
 #include "report.h"
+#include "rollup.h"
 #include "rtime.h"
+#include "store_alerts.h"
 #include "xmalloc.h"
 
 #define INCIDENTS_MAX	10000
@@ -18,17 +20,15 @@
 					 * first failure is looked for */
 
 static json_t *
-col_json(sqlite3_stmt *st, int i)
+str_json(const char *s)
 {
-	return sqlite3_column_type(st, i) == SQLITE_NULL ? json_null() :
-	    json_string((const char *)sqlite3_column_text(st, i));
+	return s ? json_string(s) : json_null();
 }
 
-static const char *
-col_str(sqlite3_stmt *st, int i)
+static char *
+dup_or_null(const char *s)
 {
-	return sqlite3_column_type(st, i) == SQLITE_NULL ? NULL :
-	    (const char *)sqlite3_column_text(st, i);
+	return s ? xstrdup(s) : NULL;
 }
 
 /* Label of the layers that failed in one minute: one layer, "edge+central",
@@ -73,7 +73,7 @@ minute_bad(const struct minutes_minute *mm)
 /* The first minute of the run of bad minutes (of the service) that is
  * going on at start, or ended at most LOOKBACK_MS before it. */
 static int
-first_failure(sqlite3 *db, const char *service, int64_t start, int64_t *at,
+first_failure(struct store *st, const char *service, int64_t start, int64_t *at,
     char *label, size_t labellen, char *err, size_t errlen)
 {
 	int64_t s = rtime_floor(start, RTIME_MIN_MS);
@@ -82,7 +82,7 @@ first_failure(sqlite3 *db, const char *service, int64_t start, int64_t *at,
 	ssize_t i;
 
 	*at = -1;
-	if (minutes_load(db, service, s - 2 * LOOKBACK_MS, s + RTIME_MIN_MS, &g,
+	if (minutes_load(st, service, s - 2 * LOOKBACK_MS, s + RTIME_MIN_MS, &g,
 	    err, errlen) < 0)
 		return -1;
 	if (g->nsvc != 1) {
@@ -107,38 +107,38 @@ first_failure(sqlite3 *db, const char *service, int64_t start, int64_t *at,
 	return 0;
 }
 
-/* Checks and regions with failures of the incident's scope over [from, to). */
+/* Checks and regions with failures of the incident's scope over [from, to)
+ * (minute rollups), into checks and regions when not NULL. */
 static int
-affected(sqlite3 *db, const char *service, const char *layer, const char *check,
-    int64_t from, int64_t to, json_t *checks, json_t *regions, char *err,
-    size_t errlen)
+affected(struct store *st, const char *service, const char *layer,
+    const char *check, int64_t from, int64_t to, json_t *checks, json_t *regions,
+    char *err, size_t errlen)
 {
-	sqlite3_stmt *st;
-	int rc;
+	struct selector sel = { 0 };
+	struct rollup_query q;
+	struct rollup_agg *a;
+	size_t n;
 
-	if (sqlite3_prepare_v2(db, "SELECT check_name, coalesce(region, ''), "
-	    "sum(total - good) FROM rollup_1m WHERE bucket >= ?1 AND bucket < ?2 "
-	    "AND (?3 IS NULL OR service = ?3) AND (?4 IS NULL OR layer = ?4) "
-	    "AND (?5 IS NULL OR check_name = ?5) GROUP BY 1, 2 HAVING sum(total - good) > 0 "
-	    "ORDER BY 1, 2", -1, &st, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "query: %s", sqlite3_errmsg(db));
+	sel.service = (char *)(uintptr_t)service;
+	sel.layer = (char *)(uintptr_t)layer;
+	sel.check = (char *)(uintptr_t)check;
+	memset(&q, 0, sizeof(q));
+	q.sel = &sel;
+	q.from = from;
+	q.to = to;
+	q.by = ROLLUP_BY_CHECK | ROLLUP_BY_REGION;
+	q.minutes_only = true;
+	if (rollup_aggregate(st, NULL, &q, &a, &n, err, errlen) < 0)
 		return -1;
-	}
-	sqlite3_bind_int64(st, 1, from);
-	sqlite3_bind_int64(st, 2, to);
-	if (service)
-		sqlite3_bind_text(st, 3, service, -1, SQLITE_STATIC);
-	if (layer)
-		sqlite3_bind_text(st, 4, layer, -1, SQLITE_STATIC);
-	if (check)
-		sqlite3_bind_text(st, 5, check, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *c = (const char *)sqlite3_column_text(st, 0);
-		const char *r = (const char *)sqlite3_column_text(st, 1);
+	for (size_t k = 0; k < n; k++) {
+		const char *c = a[k].check;
+		const char *r = a[k].region && a[k].region[0] ? a[k].region : "unknown";
 		size_t i;
 		json_t *v;
 		bool seen = false;
 
+		if (a[k].total - a[k].good <= 0)
+			continue;	/* no failure there */
 		if (checks) {
 			json_array_foreach(checks, i, v)
 				seen = seen || strcmp(json_string_value(v), c) == 0;
@@ -148,16 +148,12 @@ affected(sqlite3 *db, const char *service, const char *layer, const char *check,
 		if (regions) {
 			seen = false;
 			json_array_foreach(regions, i, v)
-				seen = seen || strcmp(json_string_value(v), r[0] ? r : "unknown") == 0;
+				seen = seen || strcmp(json_string_value(v), r) == 0;
 			if (!seen)
-				json_array_append_new(regions, json_string(r[0] ? r : "unknown"));
+				json_array_append_new(regions, json_string(r));
 		}
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		snprintf(err, errlen, "query: %s", sqlite3_errmsg(db));
-		return -1;
-	}
+	rollup_aggs_free(a, n);
 	return 0;
 }
 
@@ -214,110 +210,176 @@ sort_by_start(json_t *arr)
 	free(v);
 }
 
-static json_t *
-notifications(sqlite3 *db, int64_t id, int64_t *sent)
+struct notes {
+	json_t	*arr;
+	int64_t	 sent;
+};
+
+static int
+one_delivery(const struct delivery_row *d, void *arg)
 {
-	sqlite3_stmt *st;
-	json_t *arr = json_array();
+	struct notes *nt = arg;
+	json_t *o = json_pack("{s:o,s:o,s:o,s:I}", "receiver", str_json(d->receiver),
+	    "event", str_json(d->event), "status", str_json(d->status),
+	    "attempts", (json_int_t)d->attempts);
+
+	json_object_set_new(o, "sent_at", d->sent_at ? json_integer(d->sent_at) :
+	    json_null());
+	if (d->status && strcmp(d->status, "sent") == 0)
+		nt->sent++;
+	json_array_append_new(nt->arr, o);
+	return 0;
+}
+
+/* The notifications of incident id as a new JSON array; *sent counts the
+ * delivered ones. NULL with a message in err. */
+static json_t *
+notifications(struct store *st, int64_t id, int64_t *sent, char *err, size_t errlen)
+{
+	struct notes nt = { json_array(), 0 };
 
 	*sent = 0;
-	if (sqlite3_prepare_v2(db, "SELECT receiver, event, status, attempts, sent_at "
-	    "FROM deliveries WHERE incident_id = ? ORDER BY seq, receiver", -1, &st,
-	    NULL) != SQLITE_OK)
-		return arr;
-	sqlite3_bind_int64(st, 1, id);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		json_t *o = json_pack("{s:o,s:o,s:o,s:i}",
-		    "receiver", col_json(st, 0), "event", col_json(st, 1),
-		    "status", col_json(st, 2), "attempts", sqlite3_column_int(st, 3));
-
-		json_object_set_new(o, "sent_at", sqlite3_column_type(st, 4) ==
-		    SQLITE_NULL ? json_null() : json_integer(sqlite3_column_int64(st, 4)));
-		if (col_str(st, 2) && strcmp(col_str(st, 2), "sent") == 0)
-			(*sent)++;
-		json_array_append_new(arr, o);
+	if (store_deliveries_of(st, id, one_delivery, &nt, err, errlen) < 0) {
+		json_decref(nt.arr);
+		return NULL;
 	}
-	sqlite3_finalize(st);
-	return arr;
+	*sent = nt.sent;
+	return nt.arr;
+}
+
+/* One incident as read, copied: the reads each one needs come after the
+ * list (the store lends its one read connection to one query at a time). */
+struct inc {
+	int64_t	 id, started_at, resolved_at;	/* resolved_at 0: open */
+	char	*rule, *type, *severity, *status, *title, *service, *layer, *check;
+	char	*regions;			/* JSON array text */
+};
+
+struct incs {
+	struct inc	*v;
+	size_t		 n, alloc;
+};
+
+static int
+collect_incident(const struct incident_row *r, void *arg)
+{
+	struct incs *l = arg;
+	struct inc *i;
+
+	if (l->n == l->alloc) {
+		l->alloc = l->alloc ? 2 * l->alloc : 16;
+		l->v = xreallocarray(l->v, l->alloc, sizeof(*l->v));
+	}
+	i = &l->v[l->n++];
+	i->id = r->id;
+	i->started_at = r->started_at;
+	i->resolved_at = r->resolved_at;
+	i->rule = dup_or_null(r->rule);
+	i->type = dup_or_null(r->rule_type);
+	i->severity = dup_or_null(r->severity);
+	i->status = dup_or_null(r->status);
+	i->title = dup_or_null(r->title);
+	i->service = dup_or_null(r->service);
+	i->layer = dup_or_null(r->layer);
+	i->check = dup_or_null(r->check);
+	i->regions = dup_or_null(r->regions);
+	return 0;
+}
+
+static void
+incs_free(struct incs *l)
+{
+	for (size_t k = 0; k < l->n; k++) {
+		struct inc *i = &l->v[k];
+
+		free(i->rule);
+		free(i->type);
+		free(i->severity);
+		free(i->status);
+		free(i->title);
+		free(i->service);
+		free(i->layer);
+		free(i->check);
+		free(i->regions);
+	}
+	free(l->v);
+}
+
+/* The JSON object of one incident. NULL with a message in err. */
+static json_t *
+incident_json(struct report_ctx *x, const struct inc *in, char *err, size_t errlen)
+{
+	int64_t start = in->started_at;
+	bool open = in->resolved_at == 0;
+	int64_t end = open ? x->o->now_ms : in->resolved_at;
+	json_t *checks = json_array(), *regions = in->regions ?
+	    json_loads(in->regions, 0, NULL) : NULL;
+	json_t *o, *nots;
+	int64_t first = -1, sent;
+	char iid[32], label[64] = "";
+	bool failures = in->type && (strcmp(in->type, "check_down") == 0 ||
+	    strcmp(in->type, "burn_rate") == 0 || strcmp(in->type, "latency") == 0);
+
+	if (!json_is_array(regions)) {
+		json_decref(regions);
+		regions = json_array();
+	}
+	if (failures && in->service && first_failure(x->st, in->service, start, &first,
+	    label, sizeof(label), err, errlen) < 0)
+		goto fail;
+	if (in->check)
+		json_array_append_new(checks, json_string(in->check));
+	if (failures && affected(x->st, in->service, in->layer, in->check,
+	    rtime_floor(first >= 0 && first < start ? first : start, RTIME_MIN_MS),
+	    end > start ? end : start + 1, in->check ? NULL : checks,
+	    json_array_size(regions) ? NULL : regions, err, errlen) < 0)
+		goto fail;
+	if ((nots = notifications(x->st, in->id, &sent, err, errlen)) == NULL)
+		goto fail;
+	sort_strings(checks);
+	sort_strings(regions);
+	snprintf(iid, sizeof(iid), "inc-%lld", (long long)in->id);
+	o = json_pack("{s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:I,s:o,s:I}",
+	    "id", iid, "rule", str_json(in->rule), "type", str_json(in->type),
+	    "severity", str_json(in->severity), "status", str_json(in->status),
+	    "title", str_json(in->title), "service", str_json(in->service),
+	    "started_at", (json_int_t)start,
+	    "resolved_at", open ? json_null() : json_integer(end),
+	    "duration_ms", (json_int_t)(end > start ? end - start : 0));
+	json_object_set_new(o, "checks", checks);
+	json_object_set_new(o, "regions", regions);
+	json_object_set_new(o, "first_failing_layer", label[0] ? json_string(label) :
+	    json_null());
+	json_object_set_new(o, "first_failure_at", first >= 0 ? json_integer(first) :
+	    json_null());
+	json_object_set_new(o, "notifications", nots);
+	json_object_set_new(o, "notifications_sent", json_integer(sent));
+	return o;
+fail:
+	json_decref(checks);
+	json_decref(regions);
+	return NULL;
 }
 
 static int
 build_db(struct report_ctx *x, json_t *list, char *err, size_t errlen)
 {
-	sqlite3_stmt *st;
-	int rc;
+	struct incs l = { NULL, 0, 0 };
+	int rc = REPORT_OK;
 
-	if (sqlite3_prepare_v2(x->db, "SELECT id, rule, rule_type, severity, status, "
-	    "title, service, layer, check_name, slo, regions, started_at, resolved_at "
-	    "FROM incidents WHERE started_at < ?2 AND (resolved_at IS NULL OR "
-	    "resolved_at >= ?1) ORDER BY started_at, id LIMIT ?3", -1, &st, NULL)
-	    != SQLITE_OK) {
-		snprintf(err, errlen, "incidents: %s", sqlite3_errmsg(x->db));
-		return REPORT_FAIL;
-	}
-	sqlite3_bind_int64(st, 1, x->from);
-	sqlite3_bind_int64(st, 2, x->to);
-	sqlite3_bind_int(st, 3, INCIDENTS_MAX);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t id = sqlite3_column_int64(st, 0);
-		int64_t start = sqlite3_column_int64(st, 11);
-		bool open = sqlite3_column_type(st, 12) == SQLITE_NULL;
-		int64_t end = open ? x->o->now_ms : sqlite3_column_int64(st, 12);
-		const char *type = col_str(st, 2), *svc = col_str(st, 6);
-		const char *regs = col_str(st, 10);
-		json_t *checks = json_array(), *regions = regs ? json_loads(regs, 0, NULL) : NULL;
-		json_t *o;
-		int64_t first = -1, sent;
-		char iid[32], label[64] = "";
-		bool failures = type && (strcmp(type, "check_down") == 0 ||
-		    strcmp(type, "burn_rate") == 0 || strcmp(type, "latency") == 0);
+	if (store_incidents_overlapping(x->st, x->from, x->to, INCIDENTS_MAX,
+	    collect_incident, &l, err, errlen) < 0)
+		rc = REPORT_FAIL;
+	for (size_t k = 0; k < l.n && rc == REPORT_OK; k++) {
+		json_t *o = incident_json(x, &l.v[k], err, errlen);
 
-		if (!json_is_array(regions)) {
-			json_decref(regions);
-			regions = json_array();
-		}
-		if (failures && svc && first_failure(x->db, svc, start, &first, label,
-		    sizeof(label), err, errlen) < 0)
-			goto fail;
-		if (col_str(st, 8))
-			json_array_append_new(checks, json_string(col_str(st, 8)));
-		if (failures && affected(x->db, svc, col_str(st, 7), col_str(st, 8),
-		    rtime_floor(first >= 0 && first < start ? first : start, RTIME_MIN_MS),
-		    end > start ? end : start + 1, col_str(st, 8) ? NULL : checks,
-		    json_array_size(regions) ? NULL : regions, err, errlen) < 0)
-			goto fail;
-		sort_strings(checks);
-		sort_strings(regions);
-		snprintf(iid, sizeof(iid), "inc-%lld", (long long)id);
-		o = json_pack("{s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:I,s:o,s:I}",
-		    "id", iid, "rule", col_json(st, 1), "type", col_json(st, 2),
-		    "severity", col_json(st, 3), "status", col_json(st, 4),
-		    "title", col_json(st, 5), "service", col_json(st, 6),
-		    "started_at", (json_int_t)start,
-		    "resolved_at", open ? json_null() : json_integer(end),
-		    "duration_ms", (json_int_t)(end > start ? end - start : 0));
-		json_object_set_new(o, "checks", checks);
-		json_object_set_new(o, "regions", regions);
-		json_object_set_new(o, "first_failing_layer", label[0] ? json_string(label) :
-		    json_null());
-		json_object_set_new(o, "first_failure_at", first >= 0 ? json_integer(first) :
-		    json_null());
-		json_object_set_new(o, "notifications", notifications(x->db, id, &sent));
-		json_object_set_new(o, "notifications_sent", json_integer(sent));
-		json_array_append_new(list, o);
-		continue;
-fail:
-		json_decref(checks);
-		json_decref(regions);
-		sqlite3_finalize(st);
-		return REPORT_FAIL;
+		if (o == NULL)
+			rc = REPORT_FAIL;
+		else
+			json_array_append_new(list, o);
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		snprintf(err, errlen, "incidents: %s", sqlite3_errmsg(x->db));
-		return REPORT_FAIL;
-	}
-	return REPORT_OK;
+	incs_free(&l);
+	return rc;
 }
 
 static int
@@ -396,8 +458,8 @@ view_incidents_build(struct report_ctx *x, json_t *doc, char *err, size_t errlen
 	int rc;
 
 	json_object_set_new(doc, "incidents", list);
-	rc = x->db ? build_db(x, list, err, errlen) : build_api(x, list, err, errlen);
-	if (rc == REPORT_OK && x->db)
+	rc = x->st ? build_db(x, list, err, errlen) : build_api(x, list, err, errlen);
+	if (rc == REPORT_OK && x->st)
 		report_note_minutes(x, "the first failing layer");
 	return rc;
 }

@@ -1,8 +1,10 @@
 /* view_slo: per SLO over a window: objective, good/total, availability,
  * error budget and what is left of it, the longest bad stretch and the
  * latency percentiles; --by adds one row per region, layer, provider or
- * check. good/total and percentiles come from sloeng_aggregate, exactly
- * what the collector's API serves for the same window. */
+ * check. good/total and percentiles come from rollup_aggregate, exactly
+ * what the collector's API serves for the same window; a latency SLI's
+ * good runs are the ones counted at ingest at or under its threshold
+ * ("approximate_before" when older rollups predate that count). */
 #include "config.h"
 
 #include <math.h>
@@ -12,23 +14,12 @@
 
 #include "minutes.h"
 #include "report.h"
+#include "rollup.h"
 #include "rtime.h"
 #include "slo.h"
-#include "sloeng.h"
+#include "slojson.h"
 #include "timeutil.h"
 #include "xmalloc.h"
-
-static json_t *
-latency_json(const struct sketch *sk)
-{
-	if (sk->count == 0)
-		return json_null();
-	return json_pack("{s:f,s:f,s:f,s:f}",
-	    "p50_ms", sketch_quantile(sk, 0.50) / 1000.0,
-	    "p90_ms", sketch_quantile(sk, 0.90) / 1000.0,
-	    "p95_ms", sketch_quantile(sk, 0.95) / 1000.0,
-	    "p99_ms", sketch_quantile(sk, 0.99) / 1000.0);
-}
 
 static json_t *
 stretch_json(const struct minutes_stretch *s)
@@ -40,22 +31,30 @@ stretch_json(const struct minutes_stretch *s)
 	    "bad", (json_int_t)s->bad, "total", (json_int_t)s->total);
 }
 
-/* The numbers of one aggregate (the SLO or one group). */
+/* The numbers of one aggregate (the SLO or one group); a NULL a: no data. */
 static void
-set_numbers(json_t *o, const struct slo_config *slo, int64_t good, int64_t total,
-    const struct sketch *sk, const struct minutes_stretch *st)
+set_numbers(json_t *o, const struct slo_config *slo, const struct rollup_query *q,
+    const struct rollup_agg *a, const struct minutes_stretch *st)
 {
+	int64_t good = a ? rollup_good(a, q, slo) : 0, total = a ? a->total : 0;
+
 	json_object_set_new(o, "good", json_integer(good));
 	json_object_set_new(o, "total", json_integer(total));
 	json_object_set_new(o, "bad", json_integer(total - good));
-	json_object_set_new(o, "availability", sloeng_ratio(slo_availability(good, total)));
+	json_object_set_new(o, "availability", slojson_ratio(slo_availability(good,
+	    total)));
 	json_object_set_new(o, "error_budget", json_real(slo_budget(slo->objective, total)));
-	json_object_set_new(o, "budget_remaining", sloeng_ratio(
+	json_object_set_new(o, "budget_remaining", slojson_ratio(
 	    slo_budget_remaining(slo->objective, good, total)));
 	json_object_set_new(o, "bad_minutes", json_integer(st ? st->bad_minutes : 0));
 	json_object_set_new(o, "longest_bad_stretch", stretch_json(st));
-	json_object_set_new(o, "latency", sk ? latency_json(sk) : json_null());
+	json_object_set_new(o, "latency", slojson_latency(a ? &a->sk : NULL));
 	json_object_set_new(o, "no_data", json_boolean(total == 0));
+	/* rollups from before the threshold was counted at ingest answered
+	 * from their latency sketch: good is then only nearly exact */
+	if (a && q->nthr > 0 && a->approx_before[0] != INT64_MIN)
+		json_object_set_new(o, "approximate_before",
+		    json_integer(a->approx_before[0]));
 }
 
 static const struct minutes_stretch *
@@ -67,7 +66,6 @@ find_stretch(const struct minutes_stretch *v, size_t n, const char *key)
 	return NULL;
 }
 
-
 /* One SLO from the DB. */
 static int
 slo_from_db(struct report_ctx *x, const struct slo_config *slo, json_t **out,
@@ -75,21 +73,27 @@ slo_from_db(struct report_ctx *x, const struct slo_config *slo, json_t **out,
 {
 	int64_t to = x->o->window_set ? x->to : x->o->now_ms;
 	int64_t from = x->o->window_set ? x->from : to - slo->window_ms;
-	int64_t efrom = rtime_engine_from(from, to), good = 0, total = 0;
+	int64_t efrom = rollup_window_start(from, to);
+	struct rollup_query q;
 	struct rollup_agg *a = NULL;
 	struct minutes_stretch *st = NULL;
 	size_t na = 0, nst = 0;
 	json_t *o;
 
 	*out = NULL;
-	if (sloeng_aggregate(x->db, &slo->sel, from, to, NULL, &a, &na, err, errlen) < 0 ||
-	    minutes_stretches(x->db, slo, efrom, to, NULL, &st, &nst, err, errlen) < 0) {
-		sloeng_aggs_free(a, na);
-		return REPORT_FAIL;
+	memset(&q, 0, sizeof(q));
+	q.sel = &slo->sel;
+	q.from = from;
+	q.to = to;
+	q.want_sketch = true;
+	if (slo->sli == SLI_LATENCY) {
+		q.thr_us = &slo->threshold_us;
+		q.nthr = 1;
 	}
-	if (na == 1) {
-		good = sloeng_good(slo, &a[0]);
-		total = a[0].total;
+	if (rollup_aggregate(x->st, NULL, &q, &a, &na, err, errlen) < 0 ||
+	    minutes_stretches(x->st, slo, efrom, to, NULL, &st, &nst, err, errlen) < 0) {
+		rollup_aggs_free(a, na);
+		return REPORT_FAIL;
 	}
 	o = json_pack("{s:s,s:f,s:s,s:o,s:o,s:I,s:I}", "name", slo->name,
 	    "objective", slo->objective,
@@ -98,35 +102,72 @@ slo_from_db(struct report_ctx *x, const struct slo_config *slo, json_t **out,
 		json_real((double)slo->threshold_us / 1000.0) : json_null(),
 	    "selector", selector_json(&slo->sel),
 	    "from", (json_int_t)efrom, "to", (json_int_t)to);
-	set_numbers(o, slo, good, total, na == 1 ? &a[0].sk : NULL,
-	    nst == 1 ? &st[0] : NULL);
-	sloeng_aggs_free(a, na);
+	set_numbers(o, slo, &q, na == 1 ? &a[0] : NULL, nst == 1 ? &st[0] : NULL);
+	rollup_aggs_free(a, na);
 	minutes_stretches_free(st, nst);
 	if (x->o->by) {
 		json_t *groups = json_array();
+		int dim = rollup_dim_parse(x->o->by);
 
-		if (sloeng_aggregate(x->db, &slo->sel, from, to, x->o->by, &a, &na,
-		    err, errlen) < 0 || minutes_stretches(x->db, slo, efrom, to,
-		    x->o->by, &st, &nst, err, errlen) < 0) {
-			sloeng_aggs_free(a, na);
+		q.by = dim > 0 ? (unsigned)dim : 0;
+		if (dim <= 0 || rollup_aggregate(x->st, NULL, &q, &a, &na, err,
+		    errlen) < 0 || minutes_stretches(x->st, slo, efrom, to, x->o->by,
+		    &st, &nst, err, errlen) < 0) {
+			if (dim <= 0)
+				snprintf(err, errlen, "cannot group by \"%s\"", x->o->by);
+			rollup_aggs_free(a, na);
 			json_decref(groups);
 			json_decref(o);
 			return REPORT_FAIL;
 		}
 		for (size_t i = 0; i < na; i++) {
-			json_t *g = json_pack("{s:s}", "key", a[i].key);
+			const char *key = rollup_agg_label(&a[i], (enum rollup_dim)dim);
+			json_t *g = json_pack("{s:s}", "key", key ? key : "");
 
-			set_numbers(g, slo, sloeng_good(slo, &a[i]), a[i].total, &a[i].sk,
-			    find_stretch(st, nst, a[i].key));
+			set_numbers(g, slo, &q, &a[i], find_stretch(st, nst, key ? key : ""));
 			json_array_append_new(groups, g);
 		}
-		sloeng_aggs_free(a, na);
+		rollup_aggs_free(a, na);
 		minutes_stretches_free(st, nst);
 		json_object_set_new(o, "by", json_pack("{s:s,s:o}", "dimension",
 		    x->o->by, "groups", groups));
 	}
 	*out = o;
 	return REPORT_OK;
+}
+
+/* The API's "approximate_before" (if it sends one) into o. */
+static void
+copy_approx(json_t *o, const json_t *api)
+{
+	json_t *v = json_object_get(api, "approximate_before");
+
+	if (json_is_integer(v))
+		json_object_set(o, "approximate_before", v);
+}
+
+/* A note for an SLO whose latency good counts are partly from sketches:
+ * the latest "approximate_before" of it and its groups. */
+static void
+note_approx(struct report_ctx *x, const json_t *o)
+{
+	json_t *v = json_object_get(o, "approximate_before"), *g;
+	int64_t t = json_is_integer(v) ? json_integer_value(v) : INT64_MIN;
+	size_t i;
+	char a[32];
+
+	json_array_foreach(json_object_get(json_object_get(o, "by"), "groups"), i, g) {
+		v = json_object_get(g, "approximate_before");
+		if (json_is_integer(v) && json_integer_value(v) > t)
+			t = json_integer_value(v);
+	}
+	if (t == INT64_MIN)
+		return;
+	report_note(x, "%s: runs before %s were not counted against the latency "
+	    "threshold at ingest (the threshold is newer): good runs before then "
+	    "are estimated from the latency sketch (approximate_before)",
+	    json_string_value(json_object_get(o, "name")), rtime_format(t, a,
+	    sizeof(a)));
 }
 
 /* The API's SLO object as this view's object. */
@@ -146,7 +187,7 @@ slo_from_api(const json_t *api, const char *by)
 	    "sli", json_object_get(api, "sli"),
 	    "threshold_ms", json_is_number(thr) ? thr : json_null(),
 	    "selector", json_object_get(api, "selector"),
-	    "from", (json_int_t)rtime_engine_from(to - wms, to), "to", (json_int_t)to,
+	    "from", (json_int_t)rollup_window_start(to - wms, to), "to", (json_int_t)to,
 	    "good", (json_int_t)good, "total", (json_int_t)total,
 	    "bad", (json_int_t)(total - good));
 	if (o == NULL)
@@ -160,6 +201,7 @@ slo_from_api(const json_t *api, const char *by)
 	json_object_set(o, "latency", json_object_get(api, "latency") ?
 	    json_object_get(api, "latency") : json_null());
 	json_object_set_new(o, "no_data", json_boolean(total == 0));
+	copy_approx(o, api);
 	if (by) {
 		json_t *groups = json_array(), *g;
 		size_t i;
@@ -183,6 +225,7 @@ slo_from_api(const json_t *api, const char *by)
 			json_object_set(e, "latency", json_object_get(g, "latency") ?
 			    json_object_get(g, "latency") : json_null());
 			json_object_set_new(e, "no_data", json_boolean(gt == 0));
+			copy_approx(e, g);
 			json_array_append_new(groups, e);
 		}
 		json_object_set_new(o, "by", json_pack("{s:s,s:o}", "dimension", by,
@@ -232,6 +275,7 @@ build_api(struct report_ctx *x, json_t *doc, json_t *slos, char *err, size_t err
 			free(wname);
 			return REPORT_FAIL;
 		}
+		note_approx(x, o);
 		if (!json_is_string(json_object_get(one, "window")) || (wname &&
 		    strcmp(wname, json_string_value(json_object_get(one, "window"))) != 0))
 			same = false;
@@ -292,6 +336,7 @@ view_slo_build(struct report_ctx *x, json_t *doc, char *err, size_t errlen)
 			continue;
 		if ((rc = slo_from_db(x, slo, &o, err, errlen)) != REPORT_OK)
 			return rc;
+		note_approx(x, o);
 		json_array_append_new(slos, o);
 		if (slo->window_ms > maxw)
 			maxw = slo->window_ms;

@@ -9,8 +9,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <sqlite3.h>
-
 #include "alert.h"
 #include "alert_rules.h"
 #include "alertconf.h"
@@ -20,8 +18,7 @@
 #include "log.h"
 #include "notify.h"
 #include "slo.h"
-#include "sloeng.h"
-#include "sqlfn.h"
+#include "store_alerts.h"
 #include "timeutil.h"
 #include "xmalloc.h"
 
@@ -60,87 +57,75 @@ notification_json(const struct alert_rule *r, const char *event, int64_t id,
 	return o;
 }
 
-static int
-exec_sql(sqlite3 *db, const char *sql, char *err, size_t errlen)
-{
-	char *msg = NULL;
-
-	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		snprintf(err, errlen, "%s: %s", sql, msg ? msg : sqlite3_errmsg(db));
-		sqlite3_free(msg);
-		return -1;
-	}
-	return 0;
-}
-
-/* Has receiver (NULL: any receiver) been sent (or been due to be sent) a
- * notice of incident id, i.e. one that maintenance did not mute? */
-static bool
-told(struct alerter *al, int64_t id, const char *receiver)
-{
-	sqlite3_stmt *st;
-	bool yes = false;
-
-	if (sqlite3_prepare_v2(al->db, "SELECT 1 FROM deliveries WHERE incident_id = ?1 "
-	    "AND status != 'muted' AND (?2 IS NULL OR receiver = ?2) LIMIT 1", -1, &st,
-	    NULL) != SQLITE_OK)
-		return true;	/* when in doubt, never notify twice */
-	sqlite3_bind_int64(st, 1, id);
-	if (receiver)
-		sqlite3_bind_text(st, 2, receiver, -1, SQLITE_STATIC);
-	yes = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_finalize(st);
-	return yes;
-}
-
 /* Queue one delivery per receiver of r for incident id's seq-th notice.
  * muted: a maintenance window is open. A resolve goes to exactly the
  * receivers that were told of the incident, window or not: a pager opened
  * before a window must not stay open, and a receiver that never heard of
  * an incident (opened and closed inside a window) hears nothing of it. */
 static int
-queue(struct alerter *al, const struct alert_rule *r, int64_t id, int seq,
+queue(struct store_tx *tx, const struct alert_rule *r, int64_t id, int seq,
     const char *event, json_t *payload, bool muted, int64_t now, char *err,
     size_t errlen)
 {
 	char *text = json_dumps(payload, JSON_COMPACT);
 	bool resolve = strcmp(event, "resolve") == 0;
-	sqlite3_stmt *st;
 	int rc = 0;
 
-	if (sqlite3_prepare_v2(al->db, "INSERT OR IGNORE INTO deliveries (incident_id, "
-	    "receiver, event, seq, status, next_attempt_at, created_at, payload) "
-	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", -1, &st, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "deliveries: %s", sqlite3_errmsg(al->db));
-		free(text);
+	if (text == NULL) {
+		snprintf(err, errlen, "deliveries: cannot encode the notification");
 		return -1;
 	}
 	for (size_t i = 0; i < r->nreceivers && rc == 0; i++) {
-		bool mute = resolve ? !told(al, id, r->receivers[i]) : muted;
+		bool mute = muted;
 
-		sqlite3_bind_int64(st, 1, id);
-		sqlite3_bind_text(st, 2, r->receivers[i], -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 3, event, -1, SQLITE_STATIC);
-		sqlite3_bind_int(st, 4, seq);
-		sqlite3_bind_text(st, 5, mute ? "muted" : "pending", -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 6, now);
-		sqlite3_bind_int64(st, 7, now);
-		sqlite3_bind_text(st, 8, text, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) != SQLITE_DONE) {
-			snprintf(err, errlen, "deliveries: %s", sqlite3_errmsg(al->db));
-			rc = -1;
+		if (resolve) {
+			/* told: sent, or due to be sent (not muted); an error
+			 * records nothing this tick: never notify twice */
+			int t = store_tx_told(tx, id, r->receivers[i], err, errlen);
+
+			if (t < 0) {
+				rc = -1;
+				break;
+			}
+			mute = t == 0;
 		}
-		sqlite3_reset(st);
+		if (store_tx_delivery_queue(tx, id, r->receivers[i], event, seq,
+		    mute ? "muted" : "pending", now, text, err, errlen) < 0)
+			rc = -1;
 	}
-	sqlite3_finalize(st);
 	free(text);
 	return rc;
 }
 
+/* What reconcile needs of an open incident. */
+struct open_inc {
+	int64_t	 id, started, last_notified;
+	int	 seq;
+	char	 severity[8];
+	char	*title, *summary;
+};
+
+static int
+open_inc_copy(const struct incident_row *row, void *arg)
+{
+	struct open_inc *o = arg;
+
+	o->id = row->id;
+	snprintf(o->severity, sizeof(o->severity), "%s", row->severity ?
+	    row->severity : "");
+	o->started = row->started_at;
+	o->last_notified = row->last_notified_at ? row->last_notified_at :
+	    row->started_at;
+	o->seq = (int)row->transitions;
+	o->title = xstrdup(row->title ? row->title : "");
+	o->summary = xstrdup(row->summary ? row->summary : "");
+	return 1;
+}
+
 /* Reconcile one rule's verdicts with its incidents. Returns transitions. */
 static int
-reconcile(struct alerter *al, const struct alert_rule *r, struct verdicts *vs,
-    int64_t now, char *err, size_t errlen)
+reconcile(struct alerter *al, struct store_tx *tx, const struct alert_rule *r,
+    struct verdicts *vs, int64_t now, char *err, size_t errlen)
 {
 	const char *window = NULL;
 	bool muted = alertconf_muted(al->c->conf->alerts, r->name, now, &window);
@@ -148,78 +133,64 @@ reconcile(struct alerter *al, const struct alert_rule *r, struct verdicts *vs,
 
 	for (size_t i = 0; i < vs->n; i++) {
 		struct verdict *v = &vs->v[i];
-		sqlite3_stmt *st;
+		struct open_inc cur;
 		int64_t id = 0, started = 0, last_notified = 0;
-		int seq = 0;
+		int seq = 0, found, t = 0;
 		char severity[8] = "";
 		char *regions = v->regions ? json_dumps(v->regions, JSON_COMPACT) : NULL;
 		const char *event = NULL;
 		json_t *payload;
 		bool late;
 
-		if (sqlite3_prepare_v2(al->db, "SELECT id, severity, started_at, "
-		    "coalesce(last_notified_at, started_at), transitions, title, summary "
-		    "FROM incidents WHERE rule = ? AND target = ? AND status = 'open'", -1,
-		    &st, NULL) != SQLITE_OK) {
-			snprintf(err, errlen, "incidents: %s", sqlite3_errmsg(al->db));
-			free(regions);
-			return -1;
-		}
-		sqlite3_bind_text(st, 1, r->name, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, v->target, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_ROW) {
-			id = sqlite3_column_int64(st, 0);
-			snprintf(severity, sizeof(severity), "%s", sqlite3_column_text(st, 1));
-			started = sqlite3_column_int64(st, 2);
-			last_notified = sqlite3_column_int64(st, 3);
-			seq = sqlite3_column_int(st, 4);
+		memset(&cur, 0, sizeof(cur));
+		if ((found = store_tx_incident_open_get(tx, r->name, v->target,
+		    open_inc_copy, &cur, err, errlen)) < 0)
+			goto fail;
+		if (found) {
+			id = cur.id;
+			snprintf(severity, sizeof(severity), "%s", cur.severity);
+			started = cur.started;
+			last_notified = cur.last_notified;
+			seq = cur.seq;
 			if (!v->firing) {
 				/* a resolve speaks of what was wrong, not of "0 regions" */
 				char ago[32];
 
 				free(v->title);
 				free(v->summary);
-				v->title = xstrdup((const char *)sqlite3_column_text(st, 5));
+				v->title = xstrdup(cur.title);
 				v->summary = xasprintf("resolved after %s; it was: %s",
 				    duration_format((now - started) / 1000 * 1000, ago,
-				    sizeof(ago)), (const char *)sqlite3_column_text(st, 6));
+				    sizeof(ago)), cur.summary);
 			}
 		}
-		sqlite3_finalize(st);
-		late = id != 0 && v->firing && !muted && !told(al, id, NULL);
+		free(cur.title);
+		free(cur.summary);
+		if (id != 0 && v->firing && !muted &&
+		    (t = store_tx_told(tx, id, NULL, err, errlen)) < 0)
+			goto fail;
+		late = id != 0 && v->firing && !muted && t == 0;
 
 		if (id == 0 && v->firing) {
+			struct incident_row row;
+
 			event = "trigger";
-			if (sqlite3_prepare_v2(al->db, "INSERT INTO incidents (rule, rule_type, "
-			    "target, severity, status, title, summary, context, service, layer, "
-			    "check_name, slo, agent, regions, started_at, updated_at, "
-			    "last_notified_at, transitions) VALUES (?1, ?2, ?3, ?4, 'open', ?5, "
-			    "?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, ?14, 1)", -1, &st,
-			    NULL) != SQLITE_OK)
-				goto sqlfail;
-			sqlite3_bind_text(st, 1, r->name, -1, SQLITE_STATIC);
-			sqlite3_bind_text(st, 2, alert_rule_type_names[r->type], -1, SQLITE_STATIC);
-			sqlite3_bind_text(st, 3, v->target, -1, SQLITE_STATIC);
-			sqlite3_bind_text(st, 4, v->severity, -1, SQLITE_STATIC);
-			sqlite3_bind_text(st, 5, v->title, -1, SQLITE_STATIC);
-			sqlite3_bind_text(st, 6, v->summary ? v->summary : "", -1, SQLITE_STATIC);
-#define BIND_OPT(k, x) ((x) ? sqlite3_bind_text(st, k, x, -1, SQLITE_STATIC) : \
-			    sqlite3_bind_null(st, k))
-			BIND_OPT(7, v->context);
-			BIND_OPT(8, v->service);
-			BIND_OPT(9, v->layer);
-			BIND_OPT(10, v->check);
-			BIND_OPT(11, v->slo);
-			BIND_OPT(12, v->agent);
-			BIND_OPT(13, regions);
-#undef BIND_OPT
-			sqlite3_bind_int64(st, 14, now);
-			if (sqlite3_step(st) != SQLITE_DONE) {
-				sqlite3_finalize(st);
-				goto sqlfail;
-			}
-			sqlite3_finalize(st);
-			id = sqlite3_last_insert_rowid(al->db);
+			memset(&row, 0, sizeof(row));
+			row.rule = r->name;
+			row.rule_type = alert_rule_type_names[r->type];
+			row.target = v->target;
+			row.severity = v->severity;
+			row.title = v->title;
+			row.summary = v->summary ? v->summary : "";
+			row.context = v->context;
+			row.service = v->service;
+			row.layer = v->layer;
+			row.check = v->check;
+			row.slo = v->slo;
+			row.agent = v->agent;
+			row.regions = regions;
+			if (store_tx_incident_open(tx, &row, now, &id, err, errlen) < 0)
+				goto fail;
 			started = now;
 			seq = 1;
 			snprintf(severity, sizeof(severity), "%s", v->severity);
@@ -228,15 +199,9 @@ reconcile(struct alerter *al, const struct alert_rule *r, struct verdicts *vs,
 		} else if (id != 0 && !v->firing) {
 			event = "resolve";
 			seq++;
-			if (sqlite3_prepare_v2(al->db, "UPDATE incidents SET status = "
-			    "'resolved', resolved_at = ?2, updated_at = ?2, last_notified_at = ?2, "
-			    "transitions = ?3 WHERE id = ?1", -1, &st, NULL) != SQLITE_OK)
-				goto sqlfail;
-			sqlite3_bind_int64(st, 1, id);
-			sqlite3_bind_int64(st, 2, now);
-			sqlite3_bind_int(st, 3, seq);
-			sqlite3_step(st);
-			sqlite3_finalize(st);
+			if (store_tx_incident_resolve(tx, id, now, seq, NULL, err,
+			    errlen) < 0)
+				goto fail;
 			log_info("incident inc-%lld resolved: %s: %s", (long long)id, r->name,
 			    v->target[0] ? v->target : v->title);
 		} else if (id != 0 && (strcmp(severity, v->severity) != 0 || late)) {
@@ -245,18 +210,9 @@ reconcile(struct alerter *al, const struct alert_rule *r, struct verdicts *vs,
 			 * receivers learn of it now, as a trigger */
 			event = late ? "trigger" : "update";
 			seq++;
-			if (sqlite3_prepare_v2(al->db, "UPDATE incidents SET severity = ?2, "
-			    "title = ?3, summary = ?4, updated_at = ?5, last_notified_at = ?5, "
-			    "transitions = ?6 WHERE id = ?1", -1, &st, NULL) != SQLITE_OK)
-				goto sqlfail;
-			sqlite3_bind_int64(st, 1, id);
-			sqlite3_bind_text(st, 2, v->severity, -1, SQLITE_STATIC);
-			sqlite3_bind_text(st, 3, v->title, -1, SQLITE_STATIC);
-			sqlite3_bind_text(st, 4, v->summary ? v->summary : "", -1, SQLITE_STATIC);
-			sqlite3_bind_int64(st, 5, now);
-			sqlite3_bind_int(st, 6, seq);
-			sqlite3_step(st);
-			sqlite3_finalize(st);
+			if (store_tx_incident_update(tx, id, v->severity, v->title,
+			    v->summary ? v->summary : "", now, seq, err, errlen) < 0)
+				goto fail;
 			if (strcmp(event, "trigger") == 0)
 				log_warn("incident inc-%lld still open after maintenance: "
 				    "notifying now: %s: %s", (long long)id, r->name, v->title);
@@ -267,14 +223,8 @@ reconcile(struct alerter *al, const struct alert_rule *r, struct verdicts *vs,
 		} else if (id != 0 && r->repeat_ms > 0 && now - last_notified >= r->repeat_ms) {
 			event = "reminder";
 			seq++;
-			if (sqlite3_prepare_v2(al->db, "UPDATE incidents SET last_notified_at "
-			    "= ?2, transitions = ?3 WHERE id = ?1", -1, &st, NULL) != SQLITE_OK)
-				goto sqlfail;
-			sqlite3_bind_int64(st, 1, id);
-			sqlite3_bind_int64(st, 2, now);
-			sqlite3_bind_int(st, 3, seq);
-			sqlite3_step(st);
-			sqlite3_finalize(st);
+			if (store_tx_incident_notified(tx, id, now, seq, err, errlen) < 0)
+				goto fail;
 		}
 		if (event != NULL) {
 			payload = notification_json(r, event, id, severity[0] ? severity :
@@ -282,18 +232,16 @@ reconcile(struct alerter *al, const struct alert_rule *r, struct verdicts *vs,
 			    started, strcmp(event, "resolve") == 0 ? now : 0, now);
 			if (muted)
 				json_object_set_new(payload, "muted_by", json_string(window));
-			if (queue(al, r, id, seq, event, payload, muted, now, err, errlen) < 0) {
+			if (queue(tx, r, id, seq, event, payload, muted, now, err, errlen) < 0) {
 				json_decref(payload);
-				free(regions);
-				return -1;
+				goto fail;
 			}
 			json_decref(payload);
 			transitions++;
 		}
 		free(regions);
 		continue;
-sqlfail:
-		snprintf(err, errlen, "incidents: %s", sqlite3_errmsg(al->db));
+fail:
 		free(regions);
 		return -1;
 	}
@@ -306,121 +254,131 @@ struct orphan {
 	char	*rule, *summary;
 };
 
+struct orphans {
+	const struct alerts_config	*ac;
+	struct orphan			*o;
+	size_t				 n, alloc;
+};
+
+/* An open incident whose rule is no longer configured. */
+static int
+orphan_add(const struct incident_row *row, void *arg)
+{
+	struct orphans *os = arg;
+	const char *rule = row->rule ? row->rule : "";
+	bool known = false;
+
+	for (size_t i = 0; i < os->ac->nrules && !known; i++)
+		known = strcmp(os->ac->rules[i].name, rule) == 0;
+	if (known)
+		return 0;
+	if (os->n == os->alloc) {
+		os->alloc = os->alloc ? 2 * os->alloc : 8;
+		os->o = xreallocarray(os->o, os->alloc, sizeof(*os->o));
+	}
+	os->o[os->n].id = row->id;
+	os->o[os->n].rule = xstrdup(rule);
+	os->o[os->n].seq = (int)row->transitions + 1;
+	os->o[os->n].summary = xasprintf("resolved: rule %s is no longer configured; "
+	    "it was: %s", rule, row->summary ? row->summary : "");
+	os->n++;
+	return 0;
+}
+
+/* The receivers told of an incident that are still configured. */
+struct told_list {
+	const struct alerts_config	*ac;
+	char				**name;
+	size_t				 n, alloc;
+};
+
+static int
+told_add(const char *receiver, void *arg)
+{
+	struct told_list *tl = arg;
+
+	if (receiver == NULL || alertconf_receiver(tl->ac, receiver) == NULL)
+		return 0;
+	if (tl->n == tl->alloc) {
+		tl->alloc = tl->alloc ? 2 * tl->alloc : 8;
+		tl->name = xreallocarray(tl->name, tl->alloc, sizeof(*tl->name));
+	}
+	tl->name[tl->n++] = xstrdup(receiver);
+	return 0;
+}
+
+/* Resolve orphan o and send the resolve (the last notice sent, as a
+ * resolve) to the receivers that were told of it and are still
+ * configured. 0 or -1. */
+static int
+resolve_orphan(struct store_tx *tx, const struct alerts_config *ac,
+    const struct orphan *o, int64_t now, char *err, size_t errlen)
+{
+	struct told_list tl = { ac, NULL, 0, 0 };
+	json_t *payload = NULL;
+	char *last = NULL, *text = NULL;
+	int rc = 0, found;
+
+	if (store_tx_incident_resolve(tx, o->id, now, o->seq, o->summary, err,
+	    errlen) < 0)
+		return -1;
+	log_warn("incident inc-%lld resolved: its rule %s is no longer configured",
+	    (long long)o->id, o->rule);
+	if ((found = store_tx_last_payload(tx, o->id, &last, err, errlen)) < 0)
+		return -1;
+	if (found)
+		payload = json_loads(last, 0, NULL);
+	free(last);
+	if (!json_is_object(payload)) {
+		json_decref(payload);
+		return 0;
+	}
+	json_object_set_new(payload, "event", json_string("resolve"));
+	json_object_set_new(payload, "summary", json_string(o->summary));
+	json_object_set_new(payload, "context", json_null());
+	json_object_set_new(payload, "resolved_at", json_integer(now));
+	json_object_set_new(payload, "now", json_integer(now));
+	json_object_del(payload, "muted_by");
+	text = json_dumps(payload, JSON_COMPACT);
+	json_decref(payload);
+	if (text == NULL) {
+		snprintf(err, errlen, "deliveries: cannot encode the notification");
+		return -1;
+	}
+	if (store_tx_receivers_told(tx, o->id, told_add, &tl, err, errlen) < 0)
+		rc = -1;
+	for (size_t i = 0; i < tl.n && rc == 0; i++)
+		if (store_tx_delivery_queue(tx, o->id, tl.name[i], "resolve", o->seq,
+		    "pending", now, text, err, errlen) < 0)
+			rc = -1;
+	for (size_t i = 0; i < tl.n; i++)
+		free(tl.name[i]);
+	free(tl.name);
+	free(text);
+	return rc;
+}
+
 /* Incidents left open by a rule that is no longer configured (removed or
  * renamed) would stay open for ever: resolve them, and send the resolve to
  * the receivers that were told of them and are still configured (a pager
  * must not stay open). Returns the number resolved, or -1. */
 static int
-resolve_orphans(struct alerter *al, int64_t now, char *err, size_t errlen)
+resolve_orphans(struct alerter *al, struct store_tx *tx, int64_t now,
+    char *err, size_t errlen)
 {
-	const struct alerts_config *ac = al->c->conf->alerts;
-	struct orphan *o = NULL;
-	size_t n = 0, alloc = 0;
-	sqlite3_stmt *st;
+	struct orphans os = { al->c->conf->alerts, NULL, 0, 0 };
 	int rc = 0;
 
-	if (sqlite3_prepare_v2(al->db, "SELECT id, rule, transitions, summary FROM "
-	    "incidents WHERE status = 'open'", -1, &st, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "incidents: %s", sqlite3_errmsg(al->db));
-		return -1;
+	if (store_tx_incidents_open_each(tx, orphan_add, &os, err, errlen) < 0)
+		rc = -1;
+	for (size_t i = 0; i < os.n && rc == 0; i++)
+		rc = resolve_orphan(tx, os.ac, &os.o[i], now, err, errlen);
+	for (size_t i = 0; i < os.n; i++) {
+		free(os.o[i].rule);
+		free(os.o[i].summary);
 	}
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		const char *rule = (const char *)sqlite3_column_text(st, 1);
-		bool known = false;
-
-		for (size_t i = 0; i < ac->nrules && !known; i++)
-			known = strcmp(ac->rules[i].name, rule) == 0;
-		if (known)
-			continue;
-		if (n == alloc) {
-			alloc = alloc ? 2 * alloc : 8;
-			o = xreallocarray(o, alloc, sizeof(*o));
-		}
-		o[n].id = sqlite3_column_int64(st, 0);
-		o[n].rule = xstrdup(rule);
-		o[n].seq = sqlite3_column_int(st, 2) + 1;
-		o[n].summary = xasprintf("resolved: rule %s is no longer configured; it "
-		    "was: %s", rule, (const char *)sqlite3_column_text(st, 3));
-		n++;
-	}
-	sqlite3_finalize(st);
-	for (size_t i = 0; i < n && rc == 0; i++) {
-		sqlite3_stmt *rs = NULL, *ins = NULL;
-		json_t *payload = NULL;
-		char *text = NULL;
-
-		if (sqlite3_prepare_v2(al->db, "UPDATE incidents SET status = 'resolved', "
-		    "resolved_at = ?2, updated_at = ?2, last_notified_at = ?2, "
-		    "transitions = ?3, summary = ?4 WHERE id = ?1", -1, &st, NULL) !=
-		    SQLITE_OK) {
-			rc = -1;
-			break;
-		}
-		sqlite3_bind_int64(st, 1, o[i].id);
-		sqlite3_bind_int64(st, 2, now);
-		sqlite3_bind_int(st, 3, o[i].seq);
-		sqlite3_bind_text(st, 4, o[i].summary, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) != SQLITE_DONE)
-			rc = -1;
-		sqlite3_finalize(st);
-		log_warn("incident inc-%lld resolved: its rule %s is no longer configured",
-		    (long long)o[i].id, o[i].rule);
-		/* the resolve: the last notice sent, as a resolve */
-		if (rc == 0 && sqlite3_prepare_v2(al->db, "SELECT payload FROM deliveries "
-		    "WHERE incident_id = ? ORDER BY seq DESC LIMIT 1", -1, &st, NULL) ==
-		    SQLITE_OK) {
-			sqlite3_bind_int64(st, 1, o[i].id);
-			if (sqlite3_step(st) == SQLITE_ROW)
-				payload = json_loads((const char *)sqlite3_column_text(st, 0),
-				    0, NULL);
-			sqlite3_finalize(st);
-		}
-		if (rc != 0 || !json_is_object(payload)) {
-			json_decref(payload);
-			continue;
-		}
-		json_object_set_new(payload, "event", json_string("resolve"));
-		json_object_set_new(payload, "summary", json_string(o[i].summary));
-		json_object_set_new(payload, "context", json_null());
-		json_object_set_new(payload, "resolved_at", json_integer(now));
-		json_object_set_new(payload, "now", json_integer(now));
-		json_object_del(payload, "muted_by");
-		text = json_dumps(payload, JSON_COMPACT);
-		json_decref(payload);
-		if (sqlite3_prepare_v2(al->db, "SELECT DISTINCT receiver FROM deliveries "
-		    "WHERE incident_id = ? AND status != 'muted'", -1, &rs, NULL) !=
-		    SQLITE_OK || sqlite3_prepare_v2(al->db, "INSERT OR IGNORE INTO "
-		    "deliveries (incident_id, receiver, event, seq, status, "
-		    "next_attempt_at, created_at, payload) VALUES (?1, ?2, 'resolve', ?3, "
-		    "'pending', ?4, ?4, ?5)", -1, &ins, NULL) != SQLITE_OK)
-			rc = -1;
-		sqlite3_bind_int64(rs, 1, o[i].id);
-		while (rc == 0 && sqlite3_step(rs) == SQLITE_ROW) {
-			const char *rcv = (const char *)sqlite3_column_text(rs, 0);
-
-			if (alertconf_receiver(ac, rcv) == NULL)
-				continue;
-			sqlite3_bind_int64(ins, 1, o[i].id);
-			sqlite3_bind_text(ins, 2, rcv, -1, SQLITE_TRANSIENT);
-			sqlite3_bind_int(ins, 3, o[i].seq);
-			sqlite3_bind_int64(ins, 4, now);
-			sqlite3_bind_text(ins, 5, text, -1, SQLITE_STATIC);
-			if (sqlite3_step(ins) != SQLITE_DONE)
-				rc = -1;
-			sqlite3_reset(ins);
-		}
-		sqlite3_finalize(rs);
-		sqlite3_finalize(ins);
-		free(text);
-	}
-	if (rc < 0)
-		snprintf(err, errlen, "incidents: %s", sqlite3_errmsg(al->db));
-	for (size_t i = 0; i < n; i++) {
-		free(o[i].rule);
-		free(o[i].summary);
-	}
-	free(o);
-	return rc < 0 ? -1 : (int)n;
+	free(os.o);
+	return rc < 0 ? -1 : (int)os.n;
 }
 
 int
@@ -428,14 +386,16 @@ alert_evaluate(struct alerter *a, int64_t now, char *err, size_t errlen)
 {
 	const struct alerts_config *ac = a->c->conf->alerts;
 	struct verdicts *vs;
+	struct store_tx *tx = NULL;
 	int total = 0, rc = 0;
 	size_t i;
 
 	if (ac == NULL || ac->nrules == 0)
 		return 0;
-	/* Judge every rule first, outside any write transaction (only this
-	 * thread writes incidents, so what it reads stays true): ingest is
-	 * never kept waiting while the rollups are read. */
+	/* Judge every rule first, on reader connections and outside any
+	 * write transaction (only this thread writes incidents, so what it
+	 * reads stays true): ingest is never kept waiting while the rollups
+	 * are read. */
 	vs = xcalloc(ac->nrules, sizeof(*vs));
 	for (i = 0; i < ac->nrules && rc == 0; i++) {
 		const struct alert_rule *r = &ac->rules[i];
@@ -443,23 +403,21 @@ alert_evaluate(struct alerter *a, int64_t now, char *err, size_t errlen)
 		rc = alert_rule_judge(a, r, now, &vs[i], err, errlen);
 	}
 	/* Then record the transitions and queue their notifications in one
-	 * short transaction. */
-	if (rc == 0 && exec_sql(a->db, "BEGIN IMMEDIATE", err, errlen) < 0)
+	 * short transaction on the store's writer. */
+	if (rc == 0 && (tx = store_tx_begin(a->c->st, err, errlen)) == NULL)
 		rc = -1;
 	else if (rc == 0) {
 		for (i = 0; i < ac->nrules && rc >= 0; i++) {
-			rc = reconcile(a, &ac->rules[i], &vs[i], now, err, errlen);
+			rc = reconcile(a, tx, &ac->rules[i], &vs[i], now, err, errlen);
 			if (rc > 0)
 				total += rc;
 		}
-		if (rc >= 0 && (rc = resolve_orphans(a, now, err, errlen)) > 0)
+		if (rc >= 0 && (rc = resolve_orphans(a, tx, now, err, errlen)) > 0)
 			total += rc;
-		if (rc >= 0 && exec_sql(a->db, "COMMIT", err, errlen) < 0)
-			rc = -1;
-		if (rc < 0) {
-			char e2[256];
-			exec_sql(a->db, "ROLLBACK", e2, sizeof(e2));
-		}
+		if (rc >= 0)
+			rc = store_tx_commit(tx, err, errlen);
+		else
+			store_tx_rollback(tx);
 	}
 	for (i = 0; i < ac->nrules; i++)
 		alert_verdicts_clear(&vs[i]);
@@ -476,17 +434,14 @@ alert_new(struct collector *c, char *err, size_t errlen)
 {
 	struct alerter *a = xcalloc(1, sizeof(*a));
 
+	if (c->st == NULL) {
+		snprintf(err, errlen, "alerts: no store");
+		free(a);
+		return NULL;
+	}
 	a->c = c;
 	pthread_mutex_init(&a->mu, NULL);
 	pthread_cond_init(&a->cv, NULL);
-	if (sqlite3_open_v2(c->conf->db, &a->db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK || sqlfn_register(a->db) != SQLITE_OK) {
-		snprintf(err, errlen, "alerts: %s: %s", c->conf->db,
-		    a->db ? sqlite3_errmsg(a->db) : "cannot open");
-		alert_free(a);
-		return NULL;
-	}
-	sqlite3_busy_timeout(a->db, 5000);
 	return a;
 }
 
@@ -494,15 +449,22 @@ static void *
 alert_main(void *arg)
 {
 	struct alerter *a = arg;
-	int64_t tick = a->c->conf->alerts->tick_ms;
+	int64_t tick = 15000;
 
 	pthread_mutex_lock(&a->mu);
 	while (!a->stop) {
 		struct timespec ts;
 		char err[512];
+		int rc;
 
 		pthread_mutex_unlock(&a->mu);
-		if (alert_evaluate(a, time_now_ms(), err, sizeof(err)) < 0)
+		/* the config stays put for the tick (a SIGHUP waits for it) */
+		collector_conf_read(a->c);
+		if (a->c->conf->alerts != NULL)
+			tick = a->c->conf->alerts->tick_ms;
+		rc = alert_evaluate(a, time_now_ms(), err, sizeof(err));
+		collector_conf_done(a->c);
+		if (rc < 0)
 			log_error("alert rules: %s", err);
 		pthread_mutex_lock(&a->mu);
 		clock_gettime(CLOCK_REALTIME, &ts);
@@ -551,8 +513,6 @@ alert_free(struct alerter *a)
 	if (a == NULL)
 		return;
 	alert_stop(a);
-	if (a->db)
-		sqlite3_close(a->db);
 	pthread_mutex_destroy(&a->mu);
 	pthread_cond_destroy(&a->cv);
 	free(a);

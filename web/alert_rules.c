@@ -10,25 +10,27 @@
 #include <string.h>
 #include <time.h>
 
-#include <sqlite3.h>
-
 #include "alert.h"
 #include "alert_rules.h"
 #include "alertconf.h"
 #include "buf.h"
 #include "collector.h"
 #include "deliver.h"
+#include "engine.h"
 #include "log.h"
 #include "notify.h"
+#include "rollup.h"
 #include "slo.h"
-#include "sloeng.h"
-#include "sqlfn.h"
+#include "store_alerts.h"
+#include "store_results.h"
 #include "timeutil.h"
 #include "xmalloc.h"
 
 #define CONTEXT_WINDOW_MS	(2 * 60000)	/* "healthy now", not an hour ago */
 #define HEALTHY_RATIO		0.99
 #define MAX_TARGETS		4096
+#define ERROR_SHOWN		199	/* bytes of a failure's "class: message" in a summary */
+#define MIN_MS			60000LL
 
 static struct verdict *
 verdict_add(struct verdicts *vs, const char *target)
@@ -91,10 +93,11 @@ layer_label(const char *layer)
 }
 
 char *
-alert_layer_context(sqlite3 *db, const char *service, const char *layer,
+alert_layer_context(struct store *st, const char *service, const char *layer,
     int64_t now_ms)
 {
 	struct selector sel = { 0 };
+	struct rollup_query q;
 	struct rollup_agg *a;
 	size_t n;
 	char err[256], failing[64] = "";
@@ -104,29 +107,34 @@ alert_layer_context(sqlite3 *db, const char *service, const char *layer,
 	if (service == NULL || layer == NULL || strcmp(layer, "other") == 0)
 		return NULL;
 	sel.service = (char *)(uintptr_t)service;
-	if (sloeng_aggregate(db, &sel, now_ms - CONTEXT_WINDOW_MS, now_ms, "layer",
-	    &a, &n, err, sizeof(err)) < 0)
+	memset(&q, 0, sizeof(q));
+	q.sel = &sel;
+	q.from = now_ms - CONTEXT_WINDOW_MS;
+	q.to = now_ms;
+	q.by = ROLLUP_BY_LAYER;
+	if (rollup_aggregate(st, NULL, &q, &a, &n, err, sizeof(err)) < 0)
 		return NULL;
 	for (size_t i = 0; i < n; i++) {
+		const char *l = a[i].layer;
 		bool healthy = a[i].total > 0 &&
 		    (double)a[i].good / (double)a[i].total >= HEALTHY_RATIO;
 
-		if (a[i].total == 0)
+		if (a[i].total == 0 || l == NULL)
 			continue;
-		if (strcmp(a[i].key, "front_door") == 0)
+		if (strcmp(l, "front_door") == 0)
 			fd_state = healthy;
-		else if (strcmp(a[i].key, "edge") == 0 || strcmp(a[i].key, "central") == 0) {
+		else if (strcmp(l, "edge") == 0 || strcmp(l, "central") == 0) {
 			if (strcmp(layer, "front_door") != 0)
 				continue;
 			known++;
 			if (!healthy) {
 				bad++;
 				snprintf(failing + strlen(failing), sizeof(failing) - strlen(failing),
-				    "%s%s", failing[0] ? " and " : "", layer_label(a[i].key));
+				    "%s%s", failing[0] ? " and " : "", layer_label(l));
 			}
 		}
 	}
-	sloeng_aggs_free(a, n);
+	rollup_aggs_free(a, n);
 	if (strcmp(layer, "front_door") == 0) {
 		if (known == 0)
 			return NULL;
@@ -151,31 +159,32 @@ alert_layer_context(sqlite3 *db, const char *service, const char *layer,
 
 /* ---- rule evaluation ---- */
 
+/* The burn rate of slo over the last window_ms at the engine's last
+ * evaluation (0 without runs). 0, or -1 when the engine cannot tell. */
 static int
-window_burn(sqlite3 *db, const struct slo_config *slo, int64_t from, int64_t to,
-    double *burn, int64_t *total, char *err, size_t errlen)
+window_burn(struct alerter *al, const struct slo_config *slo, int64_t window_ms,
+    double *burn)
 {
-	struct rollup_agg *a;
-	size_t n;
+	int64_t good = 0, total = 0, at = 0;
 
 	*burn = 0;
-	*total = 0;
-	if (sloeng_aggregate(db, &slo->sel, from, to, NULL, &a, &n, err, errlen) < 0)
+	if (engine_window(al->c, slo, window_ms, &good, &total, &at) < 0)
 		return -1;
-	if (n == 1 && a[0].total > 0) {
-		*burn = slo_burn_rate(slo->objective, sloeng_good(slo, &a[0]), a[0].total);
-		*total = a[0].total;
-	}
-	sloeng_aggs_free(a, n);
+	if (total > 0)
+		*burn = slo_burn_rate(slo->objective, good, total);
 	return 0;
 }
 
+/* burn_rate: from the SLO engine's last evaluation (the numbers the API
+ * and /metrics serve), never a second read of the rollups. Before the
+ * engine has evaluated the SLO the rule says nothing (no verdict: an open
+ * incident neither resolves nor changes). */
 static int
 eval_burn_rate(struct alerter *al, const struct alert_rule *r, int64_t now,
     struct verdicts *vs, char *err, size_t errlen)
 {
 	const struct slo_config *slo = r->slo;
-	struct verdict *v = verdict_add(vs, "");
+	struct verdict *v;
 	struct buf sum;
 	const char *sev = NULL;
 	json_t *det = json_object();
@@ -187,14 +196,15 @@ eval_burn_rate(struct alerter *al, const struct alert_rule *r, int64_t now,
 		int64_t L = alertconf_scale(bp->long_ms, slo->window_ms);
 		int64_t S = alertconf_scale(bp->short_ms, slo->window_ms);
 		double bl, bs;
-		int64_t tl, ts;
 		bool on;
 
-		if (window_burn(al->db, slo, now - L, now, &bl, &tl, err, errlen) < 0 ||
-		    window_burn(al->db, slo, now - S, now, &bs, &ts, err, errlen) < 0) {
+		if (window_burn(al, slo, L, &bl) < 0 || window_burn(al, slo, S, &bs) < 0) {
+			log_debug("rule %s: no evaluation of SLO %s over %s/%s yet",
+			    r->name, slo->name, duration_format(L, dl, sizeof(dl)),
+			    duration_format(S, ds, sizeof(ds)));
 			buf_free(&sum);
 			json_decref(det);
-			return -1;
+			return 0;
 		}
 		on = bl > bp->factor && bs > bp->factor;
 		if (on && (sev == NULL || strcmp(bp->severity, "page") == 0))
@@ -207,6 +217,7 @@ eval_burn_rate(struct alerter *al, const struct alert_rule *r, int64_t now,
 		json_object_set_new(det, dl, json_real(bl));
 		json_object_set_new(det, ds, json_real(bs));
 	}
+	v = verdict_add(vs, "");
 	v->firing = sev != NULL;
 	snprintf(v->severity, sizeof(v->severity), "%s", sev ? sev : r->severity);
 	v->slo = xstrdup(slo->name);
@@ -219,109 +230,266 @@ eval_burn_rate(struct alerter *al, const struct alert_rule *r, int64_t now,
 	    duration_format(slo->window_ms, dl, sizeof(dl)), sum.data ? sum.data : ""));
 	v->details = det;
 	if (v->firing)
-		v->context = alert_layer_context(al->db, slo->sel.service, slo->sel.layer, now);
+		v->context = alert_layer_context(al->c->st, slo->sel.service,
+		    slo->sel.layer, now);
 	buf_free(&sum);
 	return 0;
 }
 
-/* Open incidents of a rule: target -> regions (JSON text). */
-static json_t *
-open_incidents(struct alerter *al, const char *rule)
+/* Open incidents of a rule: target -> regions (JSON array). */
+static int
+open_add(const struct incident_row *row, void *arg)
 {
-	sqlite3_stmt *st;
+	json_t *o = arg, *r;
+
+	if (row->target == NULL)
+		return 0;
+	r = row->regions ? json_loads(row->regions, 0, NULL) : NULL;
+	json_object_set_new(o, row->target, r ? r : json_array());
+	return 0;
+}
+
+/* A new object, or NULL with a message in err. */
+static json_t *
+open_incidents(struct alerter *al, const char *rule, char *err, size_t errlen)
+{
 	json_t *o = json_object();
 
-	if (sqlite3_prepare_v2(al->db, "SELECT target, regions FROM incidents WHERE "
-	    "rule = ? AND status = 'open'", -1, &st, NULL) != SQLITE_OK)
-		return o;
-	sqlite3_bind_text(st, 1, rule, -1, SQLITE_STATIC);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		const char *regions = (const char *)sqlite3_column_text(st, 1);
-		json_t *r = regions ? json_loads(regions, 0, NULL) : NULL;
-		json_object_set_new(o, (const char *)sqlite3_column_text(st, 0),
-		    r ? r : json_array());
+	if (store_incidents_open_each(al->c->st, rule, open_add, o, err, errlen) < 0) {
+		json_decref(o);
+		return NULL;
 	}
-	sqlite3_finalize(st);
 	return o;
 }
 
-#define SEL_SQL \
-	"(?1 IS NULL OR service = ?1) AND (?2 IS NULL OR layer = ?2) AND " \
-	"(?3 IS NULL OR provider = ?3) AND (?4 IS NULL OR region = ?4) AND " \
-	"(?5 IS NULL OR check_name = ?5)"
+/* ---- the newest result of each check from each agent ---- */
+
+/* What the rules read of the newest result of one check from one agent:
+ * of its newest series when the agent's labels for it changed (seq rises
+ * per agent, so the highest seq is the newest result). */
+struct newest {
+	const struct store_series	*s;
+	int64_t				 seq;
+	bool				 ok, has_cert;
+	int64_t				 fail_streak, ok_streak, cert_not_after;
+	char				*error;	/* "class: message" when failed */
+};
+
+struct newest_scan {
+	struct newest	 cur;
+	bool		 have;
+	void		(*fold)(const struct newest *, void *);
+	void		*arg;
+};
 
 static void
-bind_sel(sqlite3_stmt *st, const struct selector *s)
+newest_flush(struct newest_scan *ns)
 {
-	const char *f[5] = { s->service, s->layer, s->provider, s->region, s->check };
-
-	for (int i = 0; i < 5; i++)
-		if (f[i])
-			sqlite3_bind_text(st, i + 1, f[i], -1, SQLITE_STATIC);
+	if (ns->have)
+		ns->fold(&ns->cur, ns->arg);
+	free(ns->cur.error);
+	memset(&ns->cur, 0, sizeof(ns->cur));
+	ns->have = false;
 }
 
+static int
+newest_each(const struct stored_result *r, void *arg)
+{
+	struct newest_scan *ns = arg;
+	const struct store_series *s = r->series;
+	const struct record *rec = &r->rec;
+
+	/* store_latest_each gives the series by check, then agent */
+	if (ns->have && (strcmp(ns->cur.s->check, s->check) != 0 ||
+	    strcmp(ns->cur.s->agent, s->agent) != 0))
+		newest_flush(ns);
+	if (ns->have && rec->seq <= ns->cur.seq)
+		return 0;
+	free(ns->cur.error);
+	memset(&ns->cur, 0, sizeof(ns->cur));
+	ns->have = true;
+	ns->cur.s = s;
+	ns->cur.seq = rec->seq;
+	ns->cur.ok = rec->ok;
+	ns->cur.has_cert = rec->has_cert;
+	ns->cur.cert_not_after = rec->cert_not_after;
+	ns->cur.fail_streak = r->fail_streak;
+	ns->cur.ok_streak = r->ok_streak;
+	if (!rec->ok) {
+		const char *cls = errclass_name(rec->error_class);
+		const char *msg = rec->text[RT_ERROR];
+
+		ns->cur.error = xasprintf("%s: %.*s", cls ? cls : "",
+		    msg ? (int)rec->text_len[RT_ERROR] : 0, msg ? msg : "");
+	}
+	return 0;
+}
+
+/* fold(x, arg) for the newest result of every check x agent that sel
+ * picks, by check then agent. 0, or -1 with a message in err. */
+static int
+newest_results(struct store *st, const struct selector *sel,
+    void (*fold)(const struct newest *, void *), void *arg, char *err,
+    size_t errlen)
+{
+	struct newest_scan ns;
+	int rc;
+
+	memset(&ns, 0, sizeof(ns));
+	ns.fold = fold;
+	ns.arg = arg;
+	rc = store_latest_each(st, sel, newest_each, &ns, err, errlen);
+	if (rc == 0)
+		newest_flush(&ns);
+	free(ns.cur.error);
+	return rc;
+}
+
+/* At most max bytes of s, not cutting a UTF-8 sequence. */
+static int
+utf8_prefix(const char *s, int max)
+{
+	int n = (int)strlen(s);
+
+	if (n <= max)
+		return n;
+	n = max;
+	while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+		n--;
+	return n;
+}
+
+/* ---- check_down ---- */
+
 struct region_state {
-	char	check[160], region[96];
-	char	service[96], layer[32];
-	int64_t	fail_streak, ok_streak, win_failures;
-	char	error[200];
+	const char	*check, *region;	/* region "" when unlabelled */
+	const char	*service, *layer;	/* of its first agent; NULL none */
+	int64_t		 fail_streak, ok_streak, win_failures;
+	char		*error;	/* the greatest "class: message" of its failing agents */
 };
+
+struct down_scan {
+	struct region_state	*rs;
+	size_t			 n, alloc;
+};
+
+/* Fold one agent's newest result into its check x region: the most telling
+ * agent of each region (the longest runs), as before. */
+static void
+down_fold(const struct newest *x, void *arg)
+{
+	struct down_scan *d = arg;
+	const char *region = x->s->region ? x->s->region : "";
+	struct region_state *g = NULL;
+
+	/* results come by check: this check's regions are the last ones */
+	for (size_t i = d->n; i-- > 0 && strcmp(d->rs[i].check, x->s->check) == 0; )
+		if (strcmp(d->rs[i].region, region) == 0) {
+			g = &d->rs[i];
+			break;
+		}
+	if (g == NULL) {
+		if (d->n == d->alloc) {
+			d->alloc = d->alloc ? d->alloc * 2 : 16;
+			d->rs = xreallocarray(d->rs, d->alloc, sizeof(*d->rs));
+		}
+		g = &d->rs[d->n++];
+		memset(g, 0, sizeof(*g));
+		g->check = x->s->check;
+		g->region = region;
+		g->service = x->s->service;
+		g->layer = x->s->layer;
+	}
+	if (x->fail_streak > g->fail_streak)
+		g->fail_streak = x->fail_streak;
+	if (x->ok_streak > g->ok_streak)
+		g->ok_streak = x->ok_streak;
+	if (x->error != NULL && (g->error == NULL || strcmp(x->error, g->error) > 0)) {
+		free(g->error);
+		g->error = xstrdup(x->error);
+	}
+}
+
+static int
+cmp_region_state(const void *pa, const void *pb)
+{
+	const struct region_state *a = pa, *b = pb;
+	int c = strcmp(a->check, b->check);
+
+	return c ? c : strcmp(a->region, b->region);
+}
+
+/* The state of (check, region) in rs (sorted), or NULL. */
+static struct region_state *
+region_find(struct region_state *rs, size_t n, const char *check,
+    const char *region)
+{
+	struct region_state key;
+
+	memset(&key, 0, sizeof(key));
+	key.check = check;
+	key.region = region;
+	return bsearch(&key, rs, n, sizeof(*rs), cmp_region_state);
+}
+
+/* The first minute boundary at or after t. */
+static int64_t
+minute_ceil(int64_t t)
+{
+	int64_t f = t - ((t % MIN_MS) + MIN_MS) % MIN_MS;
+
+	return f == t ? t : f + MIN_MS;
+}
 
 static int
 eval_check_down(struct alerter *al, const struct alert_rule *r, int64_t now,
     struct verdicts *vs, char *err, size_t errlen)
 {
-	struct region_state *rs = NULL;
-	size_t n = 0, alloc = 0;
-	sqlite3_stmt *st;
-	json_t *open = open_incidents(al, r->name);
+	struct down_scan d = { NULL, 0, 0 };
+	struct region_state *rs;
+	size_t n;
+	json_t *open;
 	int rc = 0;
 
-	/* streaks per check x region (the most telling agent of each region) */
-	if (sqlite3_prepare_v2(al->db, "SELECT check_name, coalesce(region, ''), "
-	    "coalesce(service, ''), coalesce(layer, ''), max(fail_streak), "
-	    "max(ok_streak), max(CASE WHEN ok THEN '' ELSE "
-	    "coalesce(json_extract(body, '$.error_class'), '') || ': ' || "
-	    "coalesce(json_extract(body, '$.error'), '') END) FROM latest WHERE "
-	    SEL_SQL " GROUP BY check_name, region ORDER BY check_name, region",
-	    -1, &st, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "check_down: %s", sqlite3_errmsg(al->db));
-		json_decref(open);
+	if ((open = open_incidents(al, r->name, err, errlen)) == NULL)
 		return -1;
+	/* streaks per check x region (the most telling agent of each region) */
+	if (newest_results(al->c->st, &r->sel, down_fold, &d, err, errlen) < 0) {
+		rc = -1;
+		goto out;
 	}
-	bind_sel(st, &r->sel);
-	while (sqlite3_step(st) == SQLITE_ROW && n < MAX_TARGETS) {
-		struct region_state *x;
+	if (d.n > 1)
+		qsort(d.rs, d.n, sizeof(*d.rs), cmp_region_state);
+	while (d.n > MAX_TARGETS)
+		free(d.rs[--d.n].error);
+	rs = d.rs;
+	n = d.n;
+	/* failures in the window, from the minute rollups: the minutes that
+	 * start at or after now - window (as before, no upper bound: a run
+	 * stamped a little ahead of this clock counts too) */
+	if (r->win_ms > 0 && n > 0) {
+		struct rollup_query q;
+		struct rollup_agg *a;
+		size_t na;
 
-		if (n == alloc) {
-			alloc = alloc ? alloc * 2 : 16;
-			rs = xreallocarray(rs, alloc, sizeof(*rs));
+		memset(&q, 0, sizeof(q));
+		q.sel = &r->sel;
+		q.from = minute_ceil(now - r->win_ms);
+		q.to = INT64_MAX;
+		q.by = ROLLUP_BY_CHECK | ROLLUP_BY_REGION;
+		q.minutes_only = true;
+		if (rollup_aggregate(al->c->st, NULL, &q, &a, &na, err, errlen) < 0) {
+			rc = -1;
+			goto out;
 		}
-		x = &rs[n++];
-		memset(x, 0, sizeof(*x));
-		snprintf(x->check, sizeof(x->check), "%s", sqlite3_column_text(st, 0));
-		snprintf(x->region, sizeof(x->region), "%s", sqlite3_column_text(st, 1));
-		snprintf(x->service, sizeof(x->service), "%s", sqlite3_column_text(st, 2));
-		snprintf(x->layer, sizeof(x->layer), "%s", sqlite3_column_text(st, 3));
-		x->fail_streak = sqlite3_column_int64(st, 4);
-		x->ok_streak = sqlite3_column_int64(st, 5);
-		if (sqlite3_column_text(st, 6))
-			snprintf(x->error, sizeof(x->error), "%s", sqlite3_column_text(st, 6));
-	}
-	sqlite3_finalize(st);
-	/* failures in the window, from the minute rollups */
-	if (r->win_ms > 0 && sqlite3_prepare_v2(al->db, "SELECT check_name, "
-	    "coalesce(region, ''), sum(total - good) FROM rollup_1m WHERE bucket >= ?6 "
-	    "AND " SEL_SQL " GROUP BY check_name, region", -1, &st, NULL) == SQLITE_OK) {
-		bind_sel(st, &r->sel);
-		sqlite3_bind_int64(st, 6, now - r->win_ms);
-		while (sqlite3_step(st) == SQLITE_ROW) {
-			for (size_t i = 0; i < n; i++)
-				if (strcmp(rs[i].check, (const char *)sqlite3_column_text(st, 0)) == 0 &&
-				    strcmp(rs[i].region, (const char *)sqlite3_column_text(st, 1)) == 0)
-					rs[i].win_failures = sqlite3_column_int64(st, 2);
+		for (size_t k = 0; k < na; k++) {
+			struct region_state *x = a[k].check ? region_find(rs, n,
+			    a[k].check, a[k].region ? a[k].region : "") : NULL;
+
+			if (x != NULL)
+				x->win_failures += a[k].total - a[k].good;
 		}
-		sqlite3_finalize(st);
+		rollup_aggs_free(a, na);
 	}
 	for (size_t i = 0; i < n; ) {
 		size_t j = i, nfail = 0;
@@ -352,8 +520,10 @@ eval_check_down(struct alerter *al, const struct alert_rule *r, int64_t now,
 					    rs[j].region, (long long)rs[j].win_failures,
 					    duration_format(r->win_ms, w, sizeof(w)),
 					    (long long)rs[j].fail_streak);
-				buf_printf(&sum, "%s%s\n", rs[j].error[0] ? ", last: " : "",
-				    rs[j].error);
+				if (rs[j].error != NULL && rs[j].error[0])
+					buf_printf(&sum, ", last: %.*s", utf8_prefix(rs[j].error,
+					    ERROR_SHOWN), rs[j].error);
+				buf_printf(&sum, "\n");
 			}
 			json_array_foreach(was, k, x)
 				if (strcmp(json_string_value(x), rs[j].region) == 0)
@@ -369,11 +539,12 @@ eval_check_down(struct alerter *al, const struct alert_rule *r, int64_t now,
 			v->firing = firing;
 			snprintf(v->severity, sizeof(v->severity), "%s", r->severity);
 			v->check = xstrdup(rs[i].check);
-			v->service = rs[i].service[0] ? xstrdup(rs[i].service) : NULL;
-			v->layer = rs[i].layer[0] ? xstrdup(rs[i].layer) : NULL;
+			v->service = rs[i].service && rs[i].service[0] ?
+			    xstrdup(rs[i].service) : NULL;
+			v->layer = rs[i].layer && rs[i].layer[0] ? xstrdup(rs[i].layer) : NULL;
 			v->title = xasprintf("%s failing in %zu region%s", rs[i].check, nfail,
 			    nfail == 1 ? "" : "s");
-			v->summary = chomp(buf_steal(&sum));
+			v->summary = chomp(sum.data ? buf_steal(&sum) : xstrdup(""));
 			v->regions = was && json_array_size(regions) == 0 ?
 			    json_incref(was) : json_incref(regions);
 			/* for the receivers: the regions as one line, the run */
@@ -394,7 +565,8 @@ eval_check_down(struct alerter *al, const struct alert_rule *r, int64_t now,
 				buf_free(&rl);
 			}
 			if (firing)
-				v->context = alert_layer_context(al->db, v->service, v->layer, now);
+				v->context = alert_layer_context(al->c->st, v->service,
+				    v->layer, now);
 		}
 		json_decref(regions);
 		buf_free(&sum);
@@ -418,56 +590,131 @@ eval_check_down(struct alerter *al, const struct alert_rule *r, int64_t now,
 			}
 		}
 	}
-	free(rs);
+out:
+	for (size_t i = 0; i < d.n; i++)
+		free(d.rs[i].error);
+	free(d.rs);
 	json_decref(open);
 	return rc;
 }
 
+/* ---- cert_expiry ---- */
+
+/* One check's certificates as its agents' newest results report them. */
+struct cert_group {
+	struct alerter			*al;
+	const struct alert_rule		*r;
+	int64_t				 now;
+	struct verdicts			*vs;
+	const char			*check;	/* NULL: no group yet */
+	int64_t				 not_after;	/* the earliest */
+	const char			*service, *layer;	/* the greatest */
+	const char			**regions;	/* distinct, as seen */
+	size_t				 nregions, aregions;
+};
+
+static const char *
+max_label(const char *a, const char *b)
+{
+	if (a == NULL)
+		return b;
+	if (b == NULL)
+		return a;
+	return strcmp(a, b) >= 0 ? a : b;
+}
+
+/* The verdict of the group, then an empty group. */
+static void
+cert_flush(struct cert_group *g)
+{
+	const struct alert_rule *r = g->r;
+	double days;
+	struct verdict *v;
+	struct buf rl;
+	char when[32];
+	time_t t;
+	struct tm tm;
+
+	if (g->check == NULL)
+		return;
+	days = (double)(g->not_after * 1000 - g->now) / 86400000.0;
+	t = (time_t)g->not_after;
+	v = verdict_add(g->vs, g->check);
+	buf_init(&rl, 16384);
+	for (size_t i = 0; i < g->nregions; i++)
+		buf_printf(&rl, "%s%s", i ? "," : "", g->regions[i]);
+	gmtime_r(&t, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", &tm);
+	v->firing = days < (double)r->days;
+	snprintf(v->severity, sizeof(v->severity), "%s", r->severity);
+	v->check = xstrdup(g->check);
+	v->service = g->service && g->service[0] ? xstrdup(g->service) : NULL;
+	v->layer = g->layer && g->layer[0] ? xstrdup(g->layer) : NULL;
+	v->title = days < 0 ? xasprintf("certificate of %s expired (%s)", g->check,
+	    when) : xasprintf("certificate of %s expires in %.0f days (%s)", g->check,
+	    floor(days), when);
+	v->summary = xasprintf("earliest expiry seen by any agent: %s; rule "
+	    "threshold %lld days; regions: %s", when, (long long)r->days,
+	    g->nregions ? rl.data : "-");
+	v->details = json_pack("{s:s, s:I}", "expires_at",
+	    notify_iso8601(g->not_after * 1000, when, sizeof(when)), "days_left",
+	    (json_int_t)floor(days));
+	buf_free(&rl);
+	g->check = NULL;
+	g->service = g->layer = NULL;
+	g->nregions = 0;
+}
+
+static void
+cert_fold(const struct newest *x, void *arg)
+{
+	struct cert_group *g = arg;
+	const struct store_series *s = x->s;
+	bool seen = false;
+
+	if (!x->has_cert)
+		return;
+	if (g->check != NULL && strcmp(g->check, s->check) != 0)
+		cert_flush(g);
+	if (g->check == NULL) {
+		g->check = s->check;
+		g->not_after = x->cert_not_after;
+	} else if (x->cert_not_after < g->not_after)
+		g->not_after = x->cert_not_after;
+	g->service = max_label(g->service, s->service);
+	g->layer = max_label(g->layer, s->layer);
+	if (s->region == NULL)
+		return;
+	for (size_t i = 0; i < g->nregions && !seen; i++)
+		seen = strcmp(g->regions[i], s->region) == 0;
+	if (seen)
+		return;
+	if (g->nregions == g->aregions) {
+		g->aregions = g->aregions ? 2 * g->aregions : 8;
+		g->regions = xreallocarray(g->regions, g->aregions, sizeof(*g->regions));
+	}
+	g->regions[g->nregions++] = s->region;
+}
+
+/* cert_expiry: per check, the earliest cert_not_after among its agents'
+ * newest results that carry one. */
 static int
 eval_cert_expiry(struct alerter *al, const struct alert_rule *r, int64_t now,
     struct verdicts *vs, char *err, size_t errlen)
 {
-	sqlite3_stmt *st;
+	struct cert_group g;
+	int rc;
 
-	if (sqlite3_prepare_v2(al->db, "SELECT check_name, min(json_extract(body, "
-	    "'$.cert_not_after')), coalesce(max(service), ''), coalesce(max(layer), ''), "
-	    "group_concat(DISTINCT region) FROM latest WHERE json_extract(body, "
-	    "'$.cert_not_after') IS NOT NULL AND " SEL_SQL " GROUP BY check_name",
-	    -1, &st, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "cert_expiry: %s", sqlite3_errmsg(al->db));
-		return -1;
-	}
-	bind_sel(st, &r->sel);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		const char *check = (const char *)sqlite3_column_text(st, 0);
-		int64_t na = sqlite3_column_int64(st, 1);
-		double days = (double)(na * 1000 - now) / 86400000.0;
-		struct verdict *v = verdict_add(vs, check);
-		char when[32];
-		time_t t = (time_t)na;
-		struct tm tm;
-
-		gmtime_r(&t, &tm);
-		strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", &tm);
-		v->firing = days < (double)r->days;
-		snprintf(v->severity, sizeof(v->severity), "%s", r->severity);
-		v->check = xstrdup(check);
-		v->service = sqlite3_column_bytes(st, 2) ?
-		    xstrdup((const char *)sqlite3_column_text(st, 2)) : NULL;
-		v->layer = sqlite3_column_bytes(st, 3) ?
-		    xstrdup((const char *)sqlite3_column_text(st, 3)) : NULL;
-		v->title = days < 0 ? xasprintf("certificate of %s expired (%s)", check, when) :
-		    xasprintf("certificate of %s expires in %.0f days (%s)", check,
-		    floor(days), when);
-		v->summary = xasprintf("earliest expiry seen by any agent: %s; rule "
-		    "threshold %lld days; regions: %s", when, (long long)r->days,
-		    sqlite3_column_text(st, 4) ? (const char *)sqlite3_column_text(st, 4) : "-");
-		v->details = json_pack("{s:s, s:I}", "expires_at",
-		    notify_iso8601(na * 1000, when, sizeof(when)), "days_left",
-		    (json_int_t)floor(days));
-	}
-	sqlite3_finalize(st);
-	return 0;
+	memset(&g, 0, sizeof(g));
+	g.al = al;
+	g.r = r;
+	g.now = now;
+	g.vs = vs;
+	rc = newest_results(al->c->st, &r->sel, cert_fold, &g, err, errlen);
+	if (rc == 0)
+		cert_flush(&g);
+	free(g.regions);
+	return rc;
 }
 
 static int
@@ -479,22 +726,13 @@ eval_agent_silent(struct alerter *al, const struct alert_rule *r, int64_t now,
 
 	for (size_t i = 0; i < n; i++) {
 		const char *id = r->agents ? r->agents[i] : cc->agents[i].id;
-		sqlite3_stmt *st;
 		int64_t seen = 0;
 		char region[96] = "", ago[32];
 		struct verdict *v;
 
-		if (sqlite3_prepare_v2(al->db, "SELECT last_seen, coalesce(region, '') "
-		    "FROM agents WHERE id = ?", -1, &st, NULL) != SQLITE_OK) {
-			snprintf(err, errlen, "agent_silent: %s", sqlite3_errmsg(al->db));
+		if (store_agent_seen(al->c->st, id, &seen, region, sizeof(region), err,
+		    errlen) < 0)
 			return -1;
-		}
-		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_ROW) {
-			seen = sqlite3_column_int64(st, 0);
-			snprintf(region, sizeof(region), "%s", sqlite3_column_text(st, 1));
-		}
-		sqlite3_finalize(st);
 		v = verdict_add(vs, id);
 		snprintf(v->severity, sizeof(v->severity), "%s", r->severity);
 		v->agent = xstrdup(id);
@@ -527,47 +765,65 @@ static int
 eval_latency(struct alerter *al, const struct alert_rule *r, int64_t now,
     struct verdicts *vs, char *err, size_t errlen)
 {
+	struct rollup_query q;
 	struct rollup_agg *a;
 	size_t n;
 	struct verdict *v;
-	double q = 0;
+	double qv = 0;
 	int64_t count = 0;
 	char w[32];
 
-	if (sloeng_aggregate(al->db, &r->sel, now - r->window_ms, now, NULL, &a, &n,
-	    err, errlen) < 0)
+	memset(&q, 0, sizeof(q));
+	q.sel = &r->sel;
+	q.from = now - r->window_ms;
+	q.to = now;
+	q.want_sketch = true;
+	if (rollup_aggregate(al->c->st, NULL, &q, &a, &n, err, errlen) < 0)
 		return -1;
 	if (n == 1) {
-		q = sketch_quantile(&a[0].sk, r->percentile / 100.0);
+		qv = sketch_quantile(&a[0].sk, r->percentile / 100.0);
 		count = (int64_t)a[0].sk.count;
 	}
-	sloeng_aggs_free(a, n);
+	rollup_aggs_free(a, n);
 	v = verdict_add(vs, "");
-	v->firing = count >= r->min_results && q > (double)r->threshold_us;
+	v->firing = count >= r->min_results && qv > (double)r->threshold_us;
 	snprintf(v->severity, sizeof(v->severity), "%s", r->severity);
 	v->service = xstrdup(r->sel.service);
 	v->layer = xstrdup(r->sel.layer);
 	v->check = xstrdup(r->sel.check);
 	v->title = xasprintf("p%g latency %.0f ms over %s (threshold %.0f ms)",
-	    r->percentile, q / 1000.0, duration_format(r->window_ms, w, sizeof(w)),
+	    r->percentile, qv / 1000.0, duration_format(r->window_ms, w, sizeof(w)),
 	    (double)r->threshold_us / 1000.0);
 	v->summary = xasprintf("%lld passed runs in the window", (long long)count);
 	v->details = json_pack("{s:f, s:f, s:f, s:I}", "percentile", r->percentile,
-	    "value_ms", floor(q / 10.0) / 100.0, "threshold_ms",
+	    "value_ms", floor(qv / 10.0) / 100.0, "threshold_ms",
 	    (double)r->threshold_us / 1000.0, "results", (json_int_t)count);
 	return 0;
 }
 
-/* The aggregate of b (sorted by key) whose key is key; NULL if none. */
+/* Labels compare with NULL first (the order of rollup_aggregate). */
+static int
+cmp_label(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return (a != NULL) - (b != NULL);
+	return strcmp(a, b);
+}
+
+/* The group of b (by check then region, as rollup_aggregate sorts them)
+ * of (check, region); NULL if none. */
 static const struct rollup_agg *
-agg_find(const struct rollup_agg *b, size_t nb, const char *key)
+agg_find(const struct rollup_agg *b, size_t nb, const char *check,
+    const char *region)
 {
 	size_t lo = 0, hi = nb;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(b[mid].key, key);
+		int c = cmp_label(b[mid].check, check);
 
+		if (c == 0)
+			c = cmp_label(b[mid].region, region);
 		if (c == 0)
 			return &b[mid];
 		if (c < 0)
@@ -576,6 +832,21 @@ agg_find(const struct rollup_agg *b, size_t nb, const char *key)
 			hi = mid;
 	}
 	return NULL;
+}
+
+/* Per check x region over [now - window, now). */
+static int
+cache_aggs(struct alerter *al, const struct alert_rule *r, int64_t now,
+    int64_t window, struct rollup_agg **a, size_t *n, char *err, size_t errlen)
+{
+	struct rollup_query q;
+
+	memset(&q, 0, sizeof(q));
+	q.sel = &r->sel;
+	q.from = now - window;
+	q.to = now;
+	q.by = ROLLUP_BY_CHECK | ROLLUP_BY_REGION;
+	return rollup_aggregate(al->c->st, NULL, &q, a, n, err, errlen);
 }
 
 /* cache_hit_drop: per check, the regions whose hit ratio over the window
@@ -591,37 +862,38 @@ eval_cache_hit_drop(struct alerter *al, const struct alert_rule *r, int64_t now,
 	json_t *open;
 	char w[32], bw[32];
 
-	if (sloeng_aggregate(al->db, &r->sel, now - r->window_ms, now, "check_region",
-	    &a, &n, err, errlen) < 0)
+	if (cache_aggs(al, r, now, r->window_ms, &a, &n, err, errlen) < 0)
 		return -1;
-	if (r->baseline_ms > 0 && sloeng_aggregate(al->db, &r->sel,
-	    now - r->baseline_ms, now, "check_region", &b, &nb, err, errlen) < 0) {
-		sloeng_aggs_free(a, n);
+	if (r->baseline_ms > 0 && cache_aggs(al, r, now, r->baseline_ms, &b, &nb,
+	    err, errlen) < 0) {
+		rollup_aggs_free(a, n);
+		return -1;
+	}
+	if ((open = open_incidents(al, r->name, err, errlen)) == NULL) {
+		rollup_aggs_free(a, n);
+		rollup_aggs_free(b, nb);
 		return -1;
 	}
 	duration_format(r->window_ms, w, sizeof(w));
 	duration_format(r->baseline_ms, bw, sizeof(bw));
-	open = open_incidents(al, r->name);
 	while (i < n) {
-		const char *sep = strchr(a[i].key, '\x1f');
-		size_t clen = sep ? (size_t)(sep - a[i].key) : strlen(a[i].key), j;
-		char *check = xstrndup(a[i].key, clen);
+		const char *check = a[i].check ? a[i].check : "";
 		json_t *regions = json_array(), *per = json_array();
 		int64_t lookups_all = 0;
-		size_t nmeet = 0;
+		size_t nmeet = 0, j;
 		struct buf sum;
 		struct verdict *v;
 
 		buf_init(&sum, 8192);
-		for (j = i; j < n && strncmp(a[j].key, check, clen) == 0 &&
-		    a[j].key[clen] == '\x1f'; j++) {
-			const char *region = a[j].key + clen + 1;
-			const struct rollup_agg *base = b ? agg_find(b, nb, a[j].key) : NULL;
-			int64_t hits = sloeng_cache_hits(&a[j]);
-			int64_t lookups = sloeng_cache_lookups(&a[j]);
-			int64_t bl = base ? sloeng_cache_lookups(base) : 0;
+		for (j = i; j < n && cmp_label(a[j].check, a[i].check) == 0; j++) {
+			const char *region = a[j].region ? a[j].region : "";
+			const struct rollup_agg *base = b ? agg_find(b, nb, a[j].check,
+			    a[j].region) : NULL;
+			int64_t hits = rollup_cache_hits(&a[j]);
+			int64_t lookups = rollup_cache_lookups(&a[j]);
+			int64_t bl = base ? rollup_cache_lookups(base) : 0;
 			double ratio = lookups ? (double)hits / (double)lookups : 0;
-			double bratio = bl ? (double)sloeng_cache_hits(base) / (double)bl : 0;
+			double bratio = bl ? (double)rollup_cache_hits(base) / (double)bl : 0;
 			bool meets = false;
 
 			lookups_all += lookups;
@@ -675,7 +947,6 @@ eval_cache_hit_drop(struct alerter *al, const struct alert_rule *r, int64_t now,
 		buf_free(&sum);
 		json_decref(regions);
 		json_decref(per);
-		free(check);
 		i = j > i ? j : i + 1;
 	}
 	/* an open incident whose check is gone from the window resolves */
@@ -697,8 +968,8 @@ eval_cache_hit_drop(struct alerter *al, const struct alert_rule *r, int64_t now,
 		}
 	}
 	json_decref(open);
-	sloeng_aggs_free(a, n);
-	sloeng_aggs_free(b, nb);
+	rollup_aggs_free(a, n);
+	rollup_aggs_free(b, nb);
 	return 0;
 }
 

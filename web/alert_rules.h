@@ -11,15 +11,13 @@
 #include <stdint.h>
 
 #include <jansson.h>
-#include <sqlite3.h>
 
 #include "alertconf.h"
 
 struct collector;
 
 struct alerter {
-	struct collector	*c;
-	sqlite3			*db;
+	struct collector	*c;		/* its store: c->st */
 	pthread_t		 th;
 	pthread_mutex_t		 mu;
 	pthread_cond_t		 cv;

@@ -13,8 +13,12 @@
 #include "engine.h"
 #include "imetrics.h"
 #include "promtext.h"
+#include "record.h"
+#include "rollup.h"
 #include "slo.h"
-#include "sloeng.h"
+#include "slojson.h"
+#include "store_alerts.h"
+#include "store_results.h"
 #include "timeutil.h"
 #include "xmalloc.h"
 
@@ -26,15 +30,27 @@ api_healthz(struct collector *c, struct http_request *r, struct http_response *r
 	struct slo_snapshot *s = engine_snapshot(c);
 	/* stale when no evaluation has finished lately (a long evaluation on a
 	 * big DB is not staleness by itself) */
-	int64_t now = time_now_ms(), age = s ? now - s->finished_at : -1;
+	int64_t now = time_now_ms(), age = s ? now - s->finished_at : -1, err_at = 0;
 	bool stale = s == NULL || age > 3 * c->evaluate_every_ms + 10000 +
 	    (s->finished_at - s->evaluated_at);	/* + how long one evaluation takes */
+	char eerr[512] = "";
+	const char *status;
+	json_t *o;
 
-	http_json(resp, stale ? 503 : 200, json_pack("{s:s,s:s,s:I,s:I,s:I}",
-	    "status", stale ? "stale" : "ok", "version", PACKAGE_VERSION,
+	if (c->eng)
+		engine_error(c->eng, eerr, sizeof(eerr), &err_at);
+	/* an engine that fails (a broken DB, a malformed row) is not healthy,
+	 * even while an older snapshot is still fresh */
+	status = eerr[0] ? "failing" : stale ? "stale" : "ok";
+	o = json_pack("{s:s,s:s,s:I,s:I,s:I}",
+	    "status", status, "version", PACKAGE_VERSION,
 	    "uptime_s", (json_int_t)((now - c->started_ms) / 1000),
 	    "slos", (json_int_t)c->conf->nslos,
-	    "evaluated_age_ms", (json_int_t)age));
+	    "evaluated_age_ms", (json_int_t)age);
+	if (eerr[0])
+		json_object_set_new(o, "engine_error", json_pack("{s:s,s:I}",
+		    "message", eerr, "at", (json_int_t)err_at));
+	http_json(resp, strcmp(status, "ok") == 0 ? 200 : 503, o);
 	engine_snapshot_put(c, s);
 }
 
@@ -53,57 +69,54 @@ api_index(struct collector *c, struct http_request *r, struct http_response *res
 	    "  /metrics  /healthz\n", PACKAGE_VERSION);
 }
 
+struct status_walk {
+	json_t	*arr;
+	int64_t	 now;
+};
+
+static int
+status_add(const struct stored_result *r, void *arg)
+{
+	struct status_walk *w = arg;
+	json_t *o = record_to_json(&r->rec);
+
+	if (o == NULL)		/* a damaged row: left out, as before */
+		return 0;
+	json_object_set_new(o, "age_ms", json_integer(w->now - r->rec.ts));
+	json_array_append_new(w->arr, o);
+	return 0;
+}
+
 void
 api_status(struct collector *c, struct http_request *r, struct http_response *resp)
 {
-	sqlite3 *db = store_reader(c->st);
-	sqlite3_stmt *st;
-	json_t *arr = json_array();
-	int64_t now = time_now_ms();
-	int rc;
+	struct status_walk w = { json_array(), time_now_ms() };
+	char err[256];
 
-	if (sqlite3_prepare_v2(db, "SELECT body, ts FROM latest ORDER BY check_name, "
-	    "agent", -1, &st, NULL) != SQLITE_OK) {
-		http_error(resp, 500, "status: %s", sqlite3_errmsg(db));
-		store_reader_put(c->st, db);
-		json_decref(arr);
+	/* the newest record of each check x agent, as the agent sent it */
+	if (store_latest_current_each(c->st, NULL, status_add, &w, err,
+	    sizeof(err)) < 0) {
+		json_decref(w.arr);
+		http_error(resp, 500, "status: %s", err);
 		return;
 	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		json_t *o = json_loads((const char *)sqlite3_column_text(st, 0), 0, NULL);
-		if (o == NULL)
-			continue;
-		json_object_set_new(o, "age_ms", json_integer(now - sqlite3_column_int64(st, 1)));
-		json_array_append_new(arr, o);
-	}
-	sqlite3_finalize(st);
-	store_reader_put(c->st, db);
-	if (rc != SQLITE_DONE) {
-		json_decref(arr);
-		http_error(resp, 500, "status: query failed");
-		return;
-	}
-	http_json(resp, 200, json_pack("{s:I,s:o}", "now", (json_int_t)now,
-	    "results", arr));
+	http_json(resp, 200, json_pack("{s:I,s:o}", "now", (json_int_t)w.now,
+	    "results", w.arr));
 }
 
 void
 api_slos(struct collector *c, struct http_request *r, struct http_response *resp)
 {
 	struct slo_snapshot *s = engine_snapshot(c);
-	json_t *arr = json_array(), *o;
-	size_t i;
+	json_t *arr;
 
 	if (s == NULL) {
-		json_decref(arr);
 		http_error(resp, 503, "SLOs not evaluated yet");
 		return;
 	}
-	json_array_foreach(s->slos, i, o) {
-		json_t *copy = json_copy(o);
-		json_object_del(copy, "by");
-		json_array_append_new(arr, copy);
-	}
+	arr = json_array();
+	for (size_t i = 0; i < s->ev->nslos; i++)
+		json_array_append_new(arr, slojson_result(&s->ev->slos[i], false));
 	http_json(resp, 200, json_pack("{s:I,s:o}", "evaluated_at",
 	    (json_int_t)s->evaluated_at, "slos", arr));
 	engine_snapshot_put(c, s);
@@ -114,22 +127,17 @@ api_slo(struct collector *c, struct http_request *r, struct http_response *resp)
 {
 	const char *name = r->path + strlen("/api/v1/slos/");
 	struct slo_snapshot *s = engine_snapshot(c);
-	json_t *o;
-	size_t i;
+	const struct slo_result *res;
 
 	if (s == NULL) {
 		http_error(resp, 503, "SLOs not evaluated yet");
 		return;
 	}
-	json_array_foreach(s->slos, i, o) {
-		if (strcmp(json_string_value(json_object_get(o, "name")), name) == 0) {
-			http_json(resp, 200, json_incref(o));
-			engine_snapshot_put(c, s);
-			return;
-		}
-	}
+	if ((res = slo_eval_find(s->ev, name)) != NULL)
+		http_json(resp, 200, slojson_result(res, true));
+	else
+		http_error(resp, 404, "no SLO named \"%s\"", name);
 	engine_snapshot_put(c, s);
-	http_error(resp, 404, "no SLO named \"%s\"", name);
 }
 
 int
@@ -153,33 +161,32 @@ api_parse_time(const char *s, int64_t now_ms, int64_t *out)
 	return 0;
 }
 
-/* Tier whose bucket width divides step. */
-static const char *
-series_table(int64_t step, int64_t *width)
+/* Points of /api/v1/series in time order, then by region. */
+static int
+cmp_point(const void *pa, const void *pb)
 {
-	if (step % 86400000 == 0) {
-		*width = 86400000;
-		return "rollup_1d";
-	}
-	if (step % 3600000 == 0) {
-		*width = 3600000;
-		return "rollup_1h";
-	}
-	*width = 60000;
-	return "rollup_1m";
+	const struct rollup_agg *a = pa, *b = pb;
+
+	if (a->step != b->step)
+		return a->step < b->step ? -1 : 1;
+	if (a->region == NULL || b->region == NULL)
+		return (a->region != NULL) - (b->region != NULL);
+	return strcmp(a->region, b->region);
 }
 
 void
 api_series(struct collector *c, struct http_request *r, struct http_response *resp)
 {
 	const char *check = http_query(r, "check"), *region = http_query(r, "region");
-	const char *by = http_query(r, "by"), *table;
-	int64_t now = time_now_ms(), from, to, step, width, npoints;
-	char sql[1024], err[128];
+	const char *by = http_query(r, "by");
+	int64_t now = time_now_ms(), from, to, step, npoints;
+	struct rollup_query q;
+	struct rollup_agg *a;
+	struct selector sel;
+	size_t n;
+	char err[256];
 	json_t *points;
-	sqlite3 *db;
-	sqlite3_stmt *st;
-	int rc, by_region;
+	bool by_region;
 
 	if (api_parse_time(http_query(r, "from") ? http_query(r, "from") : "1h",
 	    now, &from) < 0 || api_parse_time(http_query(r, "to") ?
@@ -197,7 +204,6 @@ api_series(struct collector *c, struct http_request *r, struct http_response *re
 		http_error(resp, 400, "by: only \"region\" is supported");
 		return;
 	}
-	table = series_table(step, &width);
 	from -= ((from % step) + step) % step;
 	if (to <= from || (to - from) / step > SERIES_MAX_POINTS) {
 		http_error(resp, 400, "the range must be positive and at most %d steps",
@@ -205,62 +211,65 @@ api_series(struct collector *c, struct http_request *r, struct http_response *re
 		return;
 	}
 	npoints = (to - from + step - 1) / step;
-	/* only the filters given: "? IS NULL OR" would keep SQLite off the
-	 * (check_name, agent, bucket) key and scan every series of the range */
-	snprintf(sql, sizeof(sql), "SELECT (bucket - ?1) / ?3 AS i, %s, sum(total), "
-	    "sum(good), sketch_agg(sketch) FROM %s WHERE bucket >= ?1 AND bucket < ?2 "
-	    "%s%s GROUP BY i%s ORDER BY i", by_region ? "coalesce(region, '')" : "''",
-	    table, check ? "AND check_name = ?4 " : "", region ? "AND region = ?5 " : "",
-	    by_region ? ", region" : "");
-	db = store_reader(c->st);
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-		http_error(resp, 500, "series: %s", sqlite3_errmsg(db));
-		store_reader_put(c->st, db);
+	/* one rollup tier whose buckets divide the step, series picked by
+	 * their labels (the series directory), each read by its key */
+	memset(&sel, 0, sizeof(sel));
+	sel.check = (char *)(uintptr_t)check;
+	sel.region = (char *)(uintptr_t)region;
+	memset(&q, 0, sizeof(q));
+	q.sel = &sel;
+	q.from = from;
+	q.to = to;
+	q.by = ROLLUP_BY_STEP | (by_region ? ROLLUP_BY_REGION : 0);
+	q.step_ms = step;
+	q.want_sketch = true;
+	if (rollup_aggregate(c->st, NULL, &q, &a, &n, err, sizeof(err)) < 0) {
+		http_error(resp, 500, "series: %s", err);
 		return;
 	}
-	sqlite3_bind_int64(st, 1, from);
-	sqlite3_bind_int64(st, 2, to);
-	sqlite3_bind_int64(st, 3, step);
-	if (check)
-		sqlite3_bind_text(st, 4, check, -1, SQLITE_STATIC);
-	if (region)
-		sqlite3_bind_text(st, 5, region, -1, SQLITE_STATIC);
+	if (n > 1)
+		qsort(a, n, sizeof(*a), cmp_point);
 	points = json_array();
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t i = sqlite3_column_int64(st, 0);
-		int64_t total = sqlite3_column_int64(st, 2), good = sqlite3_column_int64(st, 3);
-		struct sketch sk;
-		json_t *p;
+	for (size_t i = 0; i < n; i++) {
+		json_t *p = json_pack("{s:I,s:I,s:I,s:o}", "ts", (json_int_t)a[i].step,
+		    "total", (json_int_t)a[i].total, "good", (json_int_t)a[i].good,
+		    "availability", slojson_ratio(slo_availability(a[i].good,
+		    a[i].total)));
+		json_t *lat = slojson_latency(&a[i].sk);
 
-		sketch_init(&sk);
-		sketch_decode_merge(&sk, sqlite3_column_blob(st, 4),
-		    (size_t)sqlite3_column_bytes(st, 4));
-		p = json_pack("{s:I,s:I,s:I,s:o}", "ts", (json_int_t)(from + i * step),
-		    "total", (json_int_t)total, "good", (json_int_t)good,
-		    "availability", sloeng_ratio(slo_availability(good, total)));
 		if (by_region)
-			json_object_set_new(p, "region",
-			    json_string((const char *)sqlite3_column_text(st, 1)));
-		if (sk.count > 0) {
-			json_object_set_new(p, "p50_ms", json_real(sketch_quantile(&sk, .50) / 1e3));
-			json_object_set_new(p, "p90_ms", json_real(sketch_quantile(&sk, .90) / 1e3));
-			json_object_set_new(p, "p95_ms", json_real(sketch_quantile(&sk, .95) / 1e3));
-			json_object_set_new(p, "p99_ms", json_real(sketch_quantile(&sk, .99) / 1e3));
-		}
-		sketch_free(&sk);
+			json_object_set_new(p, "region", json_string(a[i].region ?
+			    a[i].region : ""));
+		if (json_is_object(lat))
+			json_object_update(p, lat);
+		json_decref(lat);
 		json_array_append_new(points, p);
 	}
-	sqlite3_finalize(st);
-	store_reader_put(c->st, db);
-	if (rc != SQLITE_DONE) {
-		json_decref(points);
-		http_error(resp, 500, "series: query failed");
-		return;
-	}
+	rollup_aggs_free(a, n);
 	http_json(resp, 200, json_pack("{s:s?,s:s?,s:I,s:I,s:I,s:I,s:o}",
 	    "check", check, "region", region, "from", (json_int_t)from,
 	    "to", (json_int_t)to, "step_ms", (json_int_t)step,
 	    "points_max", (json_int_t)npoints, "points", points));
+}
+
+/* One group of /api/v1/cache: hit ratio, hits, lookups and the count of
+ * each cache status. */
+static json_t *
+cache_json(const struct rollup_agg *a)
+{
+	int64_t hits = rollup_cache_hits(a), lookups = rollup_cache_lookups(a);
+	json_t *o, *by = json_object();
+
+	for (int s = 0; s < CACHE_NSTATUS; s++)
+		json_object_set_new(by, cache_status_name((enum cache_status)s),
+		    json_integer((json_int_t)a->cache[s]));
+	o = json_object();
+	json_object_set_new(o, "hit_ratio", lookups > 0 ?
+	    json_real((double)hits / (double)lookups) : json_null());
+	json_object_set_new(o, "hits", json_integer((json_int_t)hits));
+	json_object_set_new(o, "lookups", json_integer((json_int_t)lookups));
+	json_object_set_new(o, "statuses", by);
+	return o;
 }
 
 void
@@ -270,13 +279,13 @@ api_cache(struct collector *c, struct http_request *r, struct http_response *res
 		"service", "check_region", NULL };
 	const char *by = http_query(r, "by");
 	int64_t now = time_now_ms(), from, to;
+	struct rollup_query q;
 	struct selector sel;
 	struct rollup_agg *a;
 	size_t n, i;
 	char err[256];
 	json_t *rows;
-	sqlite3 *db;
-	int rc, ok_by = by == NULL;
+	int ok_by = by == NULL, dims = 0;
 
 	if (api_parse_time(http_query(r, "from") ? http_query(r, "from") : "1h",
 	    now, &from) < 0 || api_parse_time(http_query(r, "to") ?
@@ -287,7 +296,7 @@ api_cache(struct collector *c, struct http_request *r, struct http_response *res
 	}
 	for (i = 0; by && bys[i]; i++)
 		ok_by |= strcmp(by, bys[i]) == 0;
-	if (!ok_by) {
+	if (!ok_by || (by && (dims = rollup_dim_parse(by)) < 0)) {
 		http_error(resp, 400, "by: one of check, layer, provider, region, "
 		    "service, check_region");
 		return;
@@ -298,164 +307,164 @@ api_cache(struct collector *c, struct http_request *r, struct http_response *res
 	sel.provider = (char *)(uintptr_t)http_query(r, "provider");
 	sel.region = (char *)(uintptr_t)http_query(r, "region");
 	sel.service = (char *)(uintptr_t)http_query(r, "service");
-	db = store_reader(c->st);
-	rc = sloeng_aggregate(db, &sel, from, to, by, &a, &n, err, sizeof(err));
-	store_reader_put(c->st, db);
-	if (rc < 0) {
+	memset(&q, 0, sizeof(q));
+	q.sel = &sel;
+	q.from = from;
+	q.to = to;
+	q.by = (unsigned)dims;
+	if (rollup_aggregate(c->st, NULL, &q, &a, &n, err, sizeof(err)) < 0) {
 		http_error(resp, 500, "cache: %s", err);
 		return;
 	}
 	rows = json_array();
 	for (i = 0; i < n; i++) {
-		json_t *o = sloeng_cache_json(&a[i]);
+		json_t *o = cache_json(&a[i]);
 
-		if (by != NULL) {
-			char *sep = strchr(a[i].key, '\x1f');
-			if (sep != NULL) {
-				*sep = '\0';
-				json_object_set_new(o, "region", json_string(sep + 1));
-			}
-			json_object_set_new(o, sep ? "check" : by, json_string(a[i].key));
+		if ((unsigned)dims == (ROLLUP_BY_CHECK | ROLLUP_BY_REGION)) {
+			json_object_set_new(o, "region", json_string(a[i].region ?
+			    a[i].region : ""));
+			json_object_set_new(o, "check", json_string(a[i].check ?
+			    a[i].check : ""));
+		} else if (by != NULL) {
+			const char *v = rollup_agg_label(&a[i], (enum rollup_dim)dims);
+
+			json_object_set_new(o, by, json_string(v ? v : ""));
 		}
 		json_array_append_new(rows, o);
 	}
-	sloeng_aggs_free(a, n);
+	rollup_aggs_free(a, n);
 	http_json(resp, 200, json_pack("{s:I,s:I,s:s?,s:o}", "from", (json_int_t)from,
 	    "to", (json_int_t)to, "by", by, "rows", rows));
+}
+
+struct agent_fill {
+	json_t	*o;
+	int64_t	 now;
+};
+
+static int
+agent_fill(const struct agent_row *a, void *arg)
+{
+	json_t *o = ((struct agent_fill *)arg)->o;
+	int64_t now = ((struct agent_fill *)arg)->now;
+
+	if (a->region)
+		json_object_set_new(o, "region", json_string(a->region));
+	if (a->provider)
+		json_object_set_new(o, "provider", json_string(a->provider));
+	if (a->version)
+		json_object_set_new(o, "version", json_string(a->version));
+	json_object_set_new(o, "last_seen", json_integer(a->last_seen));
+	json_object_set_new(o, "last_seen_age_ms", json_integer(now - a->last_seen));
+	json_object_set_new(o, "last_seq", json_integer(a->last_seq));
+	json_object_set_new(o, "outbox_depth", json_integer(a->outbox_depth));
+	json_object_set_new(o, "outbox_lag_ms", a->oldest_unshipped > 0 ?
+	    json_integer(a->last_seen - a->oldest_unshipped) : json_integer(0));
+	return 0;
 }
 
 void
 api_agents(struct collector *c, struct http_request *r, struct http_response *resp)
 {
-	sqlite3 *db = store_reader(c->st);
-	sqlite3_stmt *st;
 	json_t *arr = json_array();
 	int64_t now = time_now_ms();
+	char err[256];
 
 	for (size_t i = 0; i < c->conf->nagents; i++) {
 		const char *id = c->conf->agents[i].id;
 		json_t *o = json_pack("{s:s,s:n,s:n,s:n,s:n,s:n,s:n,s:n}", "id", id,
 		    "region", "provider", "version", "last_seen", "last_seen_age_ms",
 		    "last_seq", "outbox_depth");
+		struct agent_fill fill = { o, now };
 
-		if (sqlite3_prepare_v2(db, "SELECT region, provider, version, last_seen, "
-		    "last_seq, outbox_depth, oldest_unshipped FROM agents WHERE id = ?",
-		    -1, &st, NULL) == SQLITE_OK) {
-			sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-			if (sqlite3_step(st) == SQLITE_ROW) {
-				int64_t seen = sqlite3_column_int64(st, 3);
-				int64_t oldest = sqlite3_column_int64(st, 6);
-				for (int k = 0; k < 3; k++)
-					if (sqlite3_column_type(st, k) == SQLITE_TEXT)
-						json_object_set_new(o, k == 0 ? "region" :
-						    k == 1 ? "provider" : "version", json_string(
-						    (const char *)sqlite3_column_text(st, k)));
-				json_object_set_new(o, "last_seen", json_integer(seen));
-				json_object_set_new(o, "last_seen_age_ms", json_integer(now - seen));
-				json_object_set_new(o, "last_seq",
-				    json_integer(sqlite3_column_int64(st, 4)));
-				json_object_set_new(o, "outbox_depth",
-				    json_integer(sqlite3_column_int64(st, 5)));
-				json_object_set_new(o, "outbox_lag_ms",
-				    oldest > 0 ? json_integer(seen - oldest) : json_integer(0));
-			}
-			sqlite3_finalize(st);
+		if (store_agent_get(c->st, id, agent_fill, &fill, err,
+		    sizeof(err)) < 0) {
+			json_decref(o);
+			json_decref(arr);
+			http_error(resp, 500, "agents: %s", err);
+			return;
 		}
 		json_array_append_new(arr, o);
 	}
-	store_reader_put(c->st, db);
 	http_json(resp, 200, json_pack("{s:I,s:o}", "now", (json_int_t)now, "agents", arr));
 }
 
 static void
-slo_gauge(struct buf *b, const char *metric, const char *slo, const char *window,
-    json_t *v)
+gauge(struct buf *b, const char *metric, const char *slo, const char *window,
+    double v)
 {
-	if (!json_is_number(v))
+	if (!isfinite(v))
 		return;
 	buf_printf(b, "%s{", metric);
 	promtext_label(b, "slo", slo, true);
 	if (window)
 		promtext_label(b, "window", window, false);
-	buf_printf(b, "} %.9g\n", json_number_value(v));
+	buf_printf(b, "} %.9g\n", v);
 }
 
-/* The SLO gauges of /metrics: the snapshot field each one shows (NULL: the
- * burn_rates object, one sample per window). */
-static const struct {
-	const char	*metric, *field, *help;
-} slo_families[] = {
-	{ "vantage_slo_objective", "objective", "The SLO's objective (ratio)." },
-	{ "vantage_slo_availability", "availability",
-	    "Good / total events over the SLO's window." },
-	{ "vantage_slo_budget_remaining", "budget_remaining",
-	    "Error budget left over the window (1 untouched, 0 spent, < 0 overspent)." },
-	{ "vantage_slo_burn_rate", NULL,
-	    "Error ratio over the window divided by the allowed error ratio." },
-};
+static void
+check_gauges(struct buf *b, const struct slo_eval *ev, bool cache)
+{
+	for (size_t i = 0; ev && i < ev->nchecks; i++) {
+		const struct check_ratio *cr = &ev->checks[i];
+		int64_t num = cache ? cr->hits : cr->good;
+		int64_t den = cache ? cr->lookups : cr->total;
+
+		if (den == 0)
+			continue;
+		buf_printf(b, "%s{", cache ? "vantage_check_cache_hit_ratio" :
+		    "vantage_check_success_ratio");
+		promtext_label(b, "check", cr->check, true);
+		promtext_label(b, "region", cr->region, false);
+		buf_printf(b, "} %.9g\n", (double)num / (double)den);
+	}
+}
 
 void
 api_metrics(struct collector *c, struct http_request *r, struct http_response *resp)
 {
 	struct slo_snapshot *s = engine_snapshot(c);
+	const struct slo_eval *ev = s ? s->ev : NULL;
 	struct buf *b = &resp->body;
 	int64_t stored, dups, busy;
-	size_t i;
-	json_t *o;
 
 	resp->type = "text/plain; version=0.0.4; charset=utf-8";
 	imetrics_write(c->im, b);
 	promtext_help(b, "vantage_check_success_ratio", "gauge",
 	    "Share of passed runs per check and region over the last 5 minutes.");
-	if (s) {
-		json_array_foreach(s->checks, i, o) {
-			json_t *ratio = json_object_get(o, "ratio");
-			if (!json_is_number(ratio))
-				continue;
-			buf_printf(b, "vantage_check_success_ratio{");
-			promtext_label(b, "check", json_string_value(json_object_get(o,
-			    "check")), true);
-			promtext_label(b, "region", json_string_value(json_object_get(o,
-			    "region")), false);
-			buf_printf(b, "} %.9g\n", json_number_value(ratio));
-		}
-	}
+	check_gauges(b, ev, false);
 	promtext_help(b, "vantage_check_cache_hit_ratio", "gauge",
 	    "Share of answers served from the CDN cache (hit or stale) among those "
 	    "that revealed a cache status, per check and region over the last 5 "
 	    "minutes.");
-	if (s) {
-		json_array_foreach(s->checks, i, o) {
-			json_t *ratio = json_object_get(o, "cache_hit_ratio");
-			if (!json_is_number(ratio))
-				continue;
-			buf_printf(b, "vantage_check_cache_hit_ratio{");
-			promtext_label(b, "check", json_string_value(json_object_get(o,
-			    "check")), true);
-			promtext_label(b, "region", json_string_value(json_object_get(o,
-			    "region")), false);
-			buf_printf(b, "} %.9g\n", json_number_value(ratio));
-		}
-	}
+	check_gauges(b, ev, true);
 	/* one family at a time: the text format wants each family's samples
 	 * right after its HELP and TYPE */
-	for (size_t f = 0; f < sizeof(slo_families) / sizeof(slo_families[0]); f++) {
-		promtext_help(b, slo_families[f].metric, "gauge", slo_families[f].help);
-		if (s == NULL)
-			continue;
-		json_array_foreach(s->slos, i, o) {
-			const char *name = json_string_value(json_object_get(o, "name"));
-			const char *w;
-			json_t *v;
+	promtext_help(b, "vantage_slo_objective", "gauge", "The SLO's objective (ratio).");
+	for (size_t i = 0; ev && i < ev->nslos; i++)
+		gauge(b, "vantage_slo_objective", ev->slos[i].conf.name, NULL,
+		    ev->slos[i].conf.objective);
+	promtext_help(b, "vantage_slo_availability", "gauge",
+	    "Good / total events over the SLO's window.");
+	for (size_t i = 0; ev && i < ev->nslos; i++)
+		gauge(b, "vantage_slo_availability", ev->slos[i].conf.name, NULL,
+		    slo_availability(ev->slos[i].n.good, ev->slos[i].n.total));
+	promtext_help(b, "vantage_slo_budget_remaining", "gauge",
+	    "Error budget left over the window (1 untouched, 0 spent, < 0 overspent).");
+	for (size_t i = 0; ev && i < ev->nslos; i++)
+		gauge(b, "vantage_slo_budget_remaining", ev->slos[i].conf.name, NULL,
+		    slo_budget_remaining(ev->slos[i].conf.objective,
+		    ev->slos[i].n.good, ev->slos[i].n.total));
+	promtext_help(b, "vantage_slo_burn_rate", "gauge",
+	    "Error ratio over the window divided by the allowed error ratio.");
+	for (size_t i = 0; ev && i < ev->nslos; i++) {
+		const struct slo_result *x = &ev->slos[i];
 
-			if (slo_families[f].field != NULL) {
-				slo_gauge(b, slo_families[f].metric, name, NULL,
-				    json_object_get(o, slo_families[f].field));
-				continue;
-			}
-			json_object_foreach(json_object_get(o, "burn_rates"), w, v)
-				slo_gauge(b, slo_families[f].metric, name, w, v);
-		}
+		for (int w = 0; w < SLOENG_NWINDOWS; w++)
+			gauge(b, "vantage_slo_burn_rate", x->conf.name,
+			    sloeng_windows[w].name, x->n.burn[w]);
+		gauge(b, "vantage_slo_burn_rate", x->conf.name, "window",
+		    x->n.burn_window);
 	}
 	store_counters(c->st, &stored, &dups, &busy);
 	promtext_help(b, "vantage_ingest_results_total", "counter",
@@ -484,47 +493,100 @@ api_metrics(struct collector *c, struct http_request *r, struct http_response *r
 	    "When the SLO engine last ran.");
 	buf_printf(b, "vantage_slo_evaluated_timestamp_seconds %.3f\n",
 	    s ? (double)s->evaluated_at / 1e3 : 0.0);
+	promtext_help(b, "vantage_slo_engine_failing", "gauge",
+	    "1 when the SLO engine's last evaluation failed (see /healthz).");
+	{
+		char eerr[512] = "";
+		int64_t at = 0;
+
+		if (c->eng)
+			engine_error(c->eng, eerr, sizeof(eerr), &at);
+		buf_printf(b, "vantage_slo_engine_failing %d\n", eerr[0] ? 1 : 0);
+	}
 	promtext_help(b, "vantage_collector_info", "gauge", "Collector version.");
 	buf_printf(b, "vantage_collector_info{version=\"%s\"} 1\n", PACKAGE_VERSION);
 	engine_snapshot_put(c, s);
 }
 
 static json_t *
-deliveries_json(sqlite3 *db, int64_t incident)
+text_or_null(const char *s)
 {
-	sqlite3_stmt *st;
+	return s ? json_string(s) : json_null();
+}
+
+static int
+delivery_json(const struct delivery_row *d, void *arg)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "receiver", text_or_null(d->receiver));
+	json_object_set_new(o, "event", text_or_null(d->event));
+	json_object_set_new(o, "seq", json_integer(d->seq));
+	json_object_set_new(o, "status", text_or_null(d->status));
+	json_object_set_new(o, "attempts", json_integer(d->attempts));
+	json_object_set_new(o, "last_status", d->last_status >= 0 ?
+	    json_integer(d->last_status) : json_null());
+	json_object_set_new(o, "last_error", text_or_null(d->last_error));
+	json_object_set_new(o, "created_at", json_integer(d->created_at));
+	json_object_set_new(o, "sent_at", d->sent_at ? json_integer(d->sent_at) :
+	    json_null());
+	json_array_append_new(arg, o);
+	return 0;
+}
+
+/* The deliveries of an incident, by seq then receiver: a new array, or
+ * NULL with a message in err. */
+static json_t *
+deliveries_json(struct store *st, int64_t incident, char *err, size_t errlen)
+{
 	json_t *arr = json_array();
 
-	if (sqlite3_prepare_v2(db, "SELECT receiver, event, seq, status, attempts, "
-	    "last_status, last_error, created_at, sent_at FROM deliveries WHERE "
-	    "incident_id = ? ORDER BY seq, receiver", -1, &st, NULL) != SQLITE_OK)
-		return arr;
-	sqlite3_bind_int64(st, 1, incident);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		json_t *o = json_pack("{s:s,s:s,s:i,s:s,s:i}",
-		    "receiver", (const char *)sqlite3_column_text(st, 0),
-		    "event", (const char *)sqlite3_column_text(st, 1),
-		    "seq", sqlite3_column_int(st, 2),
-		    "status", (const char *)sqlite3_column_text(st, 3),
-		    "attempts", sqlite3_column_int(st, 4));
-		json_object_set_new(o, "last_status", sqlite3_column_type(st, 5) ==
-		    SQLITE_NULL ? json_null() : json_integer(sqlite3_column_int64(st, 5)));
-		json_object_set_new(o, "last_error", sqlite3_column_text(st, 6) ?
-		    json_string((const char *)sqlite3_column_text(st, 6)) : json_null());
-		json_object_set_new(o, "created_at", json_integer(sqlite3_column_int64(st, 7)));
-		json_object_set_new(o, "sent_at", sqlite3_column_type(st, 8) == SQLITE_NULL ?
-		    json_null() : json_integer(sqlite3_column_int64(st, 8)));
-		json_array_append_new(arr, o);
+	if (store_deliveries_of(st, incident, delivery_json, arr, err, errlen) < 0) {
+		json_decref(arr);
+		return NULL;
 	}
-	sqlite3_finalize(st);
 	return arr;
 }
 
-static json_t *
-col_text(sqlite3_stmt *st, int i)
+struct incidents_out {
+	json_t	*arr;
+	int64_t	 now;
+};
+
+static int
+incident_json(const struct incident_row *r, void *arg)
 {
-	return sqlite3_column_type(st, i) == SQLITE_NULL ? json_null() :
-	    json_string((const char *)sqlite3_column_text(st, i));
+	struct incidents_out *out = arg;
+	json_t *o = json_object(), *regions;
+	char iid[32];
+
+	snprintf(iid, sizeof(iid), "inc-%lld", (long long)r->id);
+	regions = r->regions ? json_loads(r->regions, 0, NULL) : NULL;
+	json_object_set_new(o, "id", json_string(iid));
+	json_object_set_new(o, "rule", text_or_null(r->rule));
+	json_object_set_new(o, "type", text_or_null(r->rule_type));
+	json_object_set_new(o, "target", text_or_null(r->target));
+	json_object_set_new(o, "severity", text_or_null(r->severity));
+	json_object_set_new(o, "status", text_or_null(r->status));
+	json_object_set_new(o, "title", text_or_null(r->title));
+	json_object_set_new(o, "summary", text_or_null(r->summary));
+	json_object_set_new(o, "context", text_or_null(r->context));
+	json_object_set_new(o, "service", text_or_null(r->service));
+	json_object_set_new(o, "layer", text_or_null(r->layer));
+	json_object_set_new(o, "check", text_or_null(r->check));
+	json_object_set_new(o, "slo", text_or_null(r->slo));
+	json_object_set_new(o, "agent", text_or_null(r->agent));
+	json_object_set_new(o, "regions", regions ? regions : json_array());
+	json_object_set_new(o, "started_at", json_integer(r->started_at));
+	json_object_set_new(o, "updated_at", json_integer(r->updated_at));
+	json_object_set_new(o, "resolved_at", r->resolved_at ?
+	    json_integer(r->resolved_at) : json_null());
+	json_object_set_new(o, "duration_ms", json_integer((r->resolved_at ?
+	    r->resolved_at : out->now) - r->started_at));
+	/* the numeric id until the deliveries replace it (no nested read) */
+	json_object_set_new(o, "deliveries", json_integer(r->id));
+	json_array_append_new(out->arr, o);
+	return 0;
 }
 
 void
@@ -532,69 +594,34 @@ api_incidents(struct collector *c, struct http_request *r, struct http_response 
 {
 	const char *since_s = http_query(r, "since");
 	int64_t now = time_now_ms(), since;
-	sqlite3 *db;
-	sqlite3_stmt *st;
-	json_t *arr = json_array();
-	int rc;
+	struct incidents_out out = { NULL, now };
+	char err[256];
+	size_t k;
+	json_t *o;
 
 	if (api_parse_time(since_s ? since_s : "7d", now, &since) < 0) {
-		json_decref(arr);
 		http_error(resp, 400, "since: Unix ms or a duration ago such as 7d");
 		return;
 	}
-	db = store_reader(c->st);
-	if (sqlite3_prepare_v2(db, "SELECT id, rule, rule_type, target, severity, status, "
-	    "title, summary, context, service, layer, check_name, slo, agent, regions, "
-	    "started_at, updated_at, resolved_at FROM incidents WHERE status = 'open' "
-	    "OR started_at >= ?1 OR resolved_at >= ?1 ORDER BY status = 'open' DESC, "
-	    "started_at DESC LIMIT 200", -1, &st, NULL) != SQLITE_OK) {
-		http_error(resp, 500, "incidents: %s", sqlite3_errmsg(db));
-		store_reader_put(c->st, db);
-		json_decref(arr);
+	out.arr = json_array();
+	if (store_incidents_recent(c->st, since, 200, incident_json, &out, err,
+	    sizeof(err)) < 0) {
+		json_decref(out.arr);
+		http_error(resp, 500, "incidents: %s", err);
 		return;
 	}
-	sqlite3_bind_int64(st, 1, since);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t id = sqlite3_column_int64(st, 0);
-		int64_t started = sqlite3_column_int64(st, 15);
-		int64_t resolved = sqlite3_column_int64(st, 17);
-		const char *regions = (const char *)sqlite3_column_text(st, 14);
-		json_t *o = json_object();
-		char iid[32];
+	/* then each one's deliveries: one reader at a time, never two */
+	json_array_foreach(out.arr, k, o) {
+		json_int_t id = json_integer_value(json_object_get(o, "deliveries"));
+		json_t *dl = deliveries_json(c->st, (int64_t)id, err, sizeof(err));
 
-		snprintf(iid, sizeof(iid), "inc-%lld", (long long)id);
-		json_object_set_new(o, "id", json_string(iid));
-		json_object_set_new(o, "rule", col_text(st, 1));
-		json_object_set_new(o, "type", col_text(st, 2));
-		json_object_set_new(o, "target", col_text(st, 3));
-		json_object_set_new(o, "severity", col_text(st, 4));
-		json_object_set_new(o, "status", col_text(st, 5));
-		json_object_set_new(o, "title", col_text(st, 6));
-		json_object_set_new(o, "summary", col_text(st, 7));
-		json_object_set_new(o, "context", col_text(st, 8));
-		json_object_set_new(o, "service", col_text(st, 9));
-		json_object_set_new(o, "layer", col_text(st, 10));
-		json_object_set_new(o, "check", col_text(st, 11));
-		json_object_set_new(o, "slo", col_text(st, 12));
-		json_object_set_new(o, "agent", col_text(st, 13));
-		json_object_set_new(o, "regions", regions ? json_loads(regions, 0, NULL) :
-		    json_array());
-		json_object_set_new(o, "started_at", json_integer(started));
-		json_object_set_new(o, "updated_at", json_integer(sqlite3_column_int64(st, 16)));
-		json_object_set_new(o, "resolved_at", resolved ? json_integer(resolved) :
-		    json_null());
-		json_object_set_new(o, "duration_ms", json_integer((resolved ? resolved :
-		    now) - started));
-		json_object_set_new(o, "deliveries", deliveries_json(db, id));
-		json_array_append_new(arr, o);
-	}
-	sqlite3_finalize(st);
-	store_reader_put(c->st, db);
-	if (rc != SQLITE_DONE) {
-		json_decref(arr);
-		http_error(resp, 500, "incidents: query failed");
-		return;
+		if (dl == NULL) {
+			json_decref(out.arr);
+			http_error(resp, 500, "incidents: %s", err);
+			return;
+		}
+		json_object_set_new(o, "deliveries", dl);
 	}
 	http_json(resp, 200, json_pack("{s:I,s:I,s:o}", "now", (json_int_t)now,
-	    "since", (json_int_t)since, "incidents", arr));
+	    "since", (json_int_t)since, "incidents", out.arr));
 }

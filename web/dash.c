@@ -10,8 +10,11 @@
 #include "collector.h"
 #include "dash.h"
 #include "engine.h"
+#include "record.h"
+#include "rollup.h"
 #include "slo.h"
-#include "sloeng.h"
+#include "slojson.h"
+#include "store_results.h"
 #include "timeutil.h"
 #include "xmalloc.h"
 
@@ -73,10 +76,14 @@ struct mcheck {
 	size_t		 out;		/* index in the answer (after sorting) */
 };
 
+/* One check x region: its newest result, and its recent outcomes. */
 struct mcell {
 	size_t		 check, region, agent;
 	int64_t		 ts;
-	json_t		*body;		/* the newest record (owned) */
+	bool		 ok, inconclusive, has_status;
+	int64_t		 status, total_us;
+	enum errclass	 error_class;
+	char		*error;		/* owned; NULL when none */
 	char		 recent[MATRIX_N_MAX + 1];	/* newest first while filling */
 	size_t		 nrecent;
 };
@@ -90,13 +97,9 @@ struct matrix {
 	size_t		 ncells, acells;
 	json_t		*check_idx;	/* name -> index into checks */
 	json_t		*cell_idx;	/* "check\x1fregion" -> index into cells */
+	json_t		*agent_region;	/* agent id -> the region of its batches */
+	json_t		*series_region;	/* series id -> region, for series without one */
 };
-
-static const char *
-jstr(json_t *o, const char *key)
-{
-	return json_string_value(json_object_get(o, key));
-}
 
 static size_t
 intern(char ***v, size_t *n, size_t *alloc, const char *s)
@@ -145,38 +148,72 @@ cell_key(const char *check, const char *region)
 	return xasprintf("%s\x1f%s", check, region);
 }
 
-/* One row of the latest table: keep it if it is the newest of its cell. */
-static void
-matrix_add_latest(struct matrix *m, const char *check, const char *agent,
-    int64_t ts, const char *region, json_t *body)
+/* The region of a series' cell: its batches' region, else the record's
+ * own field, else the region its agent reports ("" when none). rec may
+ * be NULL (a series with no newest result read). */
+static const char *
+series_cell_region(struct matrix *m, const struct store_series *ser,
+    const struct record *rec, char *buf, size_t buflen)
 {
-	struct mcheck *k = matrix_check(m, check);
-	size_t ki = (size_t)(k - m->checks);
-	char *key = cell_key(check, region);
-	json_t *i = json_object_get(m->cell_idx, key);
-	struct mcell *cell;
-	json_t *cert = json_object_get(body, "cert_not_after");
+	const char *v;
+	json_t *o;
 
-	if (k->newest == 0 || ts > k->newest) {
-		static const char *const f[] = { "kind", "service", "layer", "provider" };
+	if (ser->region != NULL)
+		return ser->region;
+	snprintf(buf, buflen, "%lld", (long long)ser->id);
+	if ((v = json_string_value(json_object_get(m->series_region, buf))) != NULL)
+		return v;
+	if (rec != NULL && (o = record_to_json(rec)) != NULL) {
+		const char *own = json_string_value(json_object_get(o, "region"));
+
+		if (own != NULL) {
+			json_object_set_new(m->series_region, buf, json_string(own));
+			json_decref(o);
+			return json_string_value(json_object_get(m->series_region, buf));
+		}
+		json_decref(o);
+	}
+	v = json_string_value(json_object_get(m->agent_region, ser->agent));
+	return v ? v : "";
+}
+
+/* The newest result of a check x agent: keep it if it is the newest of
+ * its cell. */
+static int
+matrix_add_latest(const struct stored_result *res, void *arg)
+{
+	struct matrix *m = arg;
+	const struct record *r = &res->rec;
+	const struct store_series *ser = res->series;
+	struct mcheck *k = matrix_check(m, ser->check);
+	size_t ki = (size_t)(k - m->checks);
+	char buf[32], *key;
+	const char *region = series_cell_region(m, ser, r, buf, sizeof(buf));
+	json_t *i;
+	struct mcell *cell;
+
+	if (k->newest == 0 || r->ts > k->newest) {
+		const char *v[] = { r->text[RT_KIND], ser->service, ser->layer,
+			ser->provider };
 		char **dst[] = { &k->kind, &k->service, &k->layer, &k->provider };
 
-		k->newest = ts;
+		k->newest = r->ts;
 		for (int j = 0; j < 4; j++)
-			if (jstr(body, f[j]))
-				set_label(dst[j], jstr(body, f[j]));
+			if (v[j] != NULL)
+				set_label(dst[j], v[j]);
 	}
-	if (json_is_integer(cert) && json_integer_value(cert) > 0 &&
-	    (k->cert == 0 || json_integer_value(cert) < k->cert))
-		k->cert = json_integer_value(cert);
+	if (r->has_cert && r->cert_not_after > 0 &&
+	    (k->cert == 0 || r->cert_not_after < k->cert))
+		k->cert = r->cert_not_after;
+	key = cell_key(ser->check, region);
+	i = json_object_get(m->cell_idx, key);
 	if (i) {
 		cell = &m->cells[json_integer_value(i)];
-		if (cell->ts >= ts) {
+		if (cell->ts >= r->ts) {
 			free(key);
-			json_decref(body);
-			return;
+			return 0;
 		}
-		json_decref(cell->body);
+		free(cell->error);
 	} else {
 		if (m->ncells == m->acells) {
 			m->acells = m->acells ? m->acells * 2 : 64;
@@ -189,9 +226,30 @@ matrix_add_latest(struct matrix *m, const char *check, const char *agent,
 	free(key);
 	cell->check = ki;
 	cell->region = intern(&m->regions, &m->nregions, &m->aregions, region);
-	cell->agent = intern(&m->agents, &m->nagents, &m->aagents, agent);
-	cell->ts = ts;
-	cell->body = body;
+	cell->agent = intern(&m->agents, &m->nagents, &m->aagents, ser->agent);
+	cell->ts = r->ts;
+	cell->ok = r->ok;
+	cell->inconclusive = r->inconclusive;
+	cell->has_status = r->has_status;
+	cell->status = r->status;
+	cell->total_us = r->total_us;
+	cell->error_class = r->error_class;
+	cell->error = r->text[RT_ERROR] ? xstrndup(r->text[RT_ERROR],
+	    r->text_len[RT_ERROR]) : NULL;
+	return 0;
+}
+
+static int
+matrix_add_agent(const struct agent_row *a, void *arg)
+{
+	struct matrix *m = arg;
+
+	/* regions of agents that have reported, even with no result yet */
+	if (a->region != NULL) {
+		json_object_set_new(m->agent_region, a->id, json_string(a->region));
+		intern(&m->regions, &m->nregions, &m->aregions, a->region);
+	}
+	return 0;
 }
 
 static void
@@ -212,10 +270,12 @@ matrix_free(struct matrix *m)
 		free(m->agents[i]);
 	free(m->agents);
 	for (size_t i = 0; i < m->ncells; i++)
-		json_decref(m->cells[i].body);
+		free(m->cells[i].error);
 	free(m->cells);
 	json_decref(m->check_idx);
 	json_decref(m->cell_idx);
+	json_decref(m->agent_region);
+	json_decref(m->series_region);
 }
 
 static int
@@ -269,57 +329,107 @@ cmp_str(const void *pa, const void *pb)
 	return strcmp(*(char *const *)pa, *(char *const *)pb);
 }
 
-/* Fill each cell's recent outcomes from the raw rows of its check, newest
- * first, reading at most a few rows per wanted outcome (index check_ts). */
+/* One recent outcome on its way to a cell. */
+struct moutcome {
+	size_t		 cell;
+	int64_t		 ts, seq;
+	char		 letter;
+};
+
+struct mrecent {
+	const int64_t	*series;	/* the series asked */
+	const size_t	*cell;		/* the cell of each */
+	size_t		 nseries, at;	/* at: index of the series being read */
+	struct moutcome	*v;
+	size_t		 n, alloc;
+};
+
 static int
-matrix_recent(struct matrix *m, sqlite3 *db, size_t n, char *err, size_t errlen)
+recent_add(const struct stored_outcome *o, void *arg)
 {
-	sqlite3_stmt *st;
-	int rc = SQLITE_DONE;
+	struct mrecent *x = arg;
+	struct moutcome *u;
 
-	/* covered by the index results_check_ts (sql/collector/004_dashboard.sql) */
-	if (sqlite3_prepare_v2(db, "SELECT coalesce(region, ''), error_class, "
-	    "inconclusive FROM results WHERE check_name = ? ORDER BY ts DESC", -1, &st,
-	    NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "matrix: %s", sqlite3_errmsg(db));
-		return -1;
+	while (x->at < x->nseries && x->series[x->at] != o->series)
+		x->at++;
+	if (x->at == x->nseries)
+		return 1;	/* cannot happen: the series come in order */
+	if (x->n == x->alloc) {
+		x->alloc = x->alloc ? 2 * x->alloc : 256;
+		x->v = xreallocarray(x->v, x->alloc, sizeof(*x->v));
 	}
-	for (size_t k = 0; k < m->nchecks; k++) {
-		size_t want = 0, full = 0, read = 0, cap;
+	u = &x->v[x->n++];
+	u->cell = x->cell[x->at];
+	u->ts = o->ts;
+	u->seq = o->seq;
+	u->letter = o->inconclusive && !o->ok ? '?' : o->ok ? '+' :
+	    dash_outcome_letter(errclass_name(o->error_class));
+	return 0;
+}
 
-		for (size_t i = 0; i < m->ncells; i++)
-			if (m->cells[i].check == k)
-				want++;
-		if (want == 0)
+/* by cell, then newest first */
+static int
+cmp_outcome(const void *pa, const void *pb)
+{
+	const struct moutcome *a = pa, *b = pb;
+
+	if (a->cell != b->cell)
+		return a->cell < b->cell ? -1 : 1;
+	if (a->ts != b->ts)
+		return a->ts > b->ts ? -1 : 1;
+	return a->seq > b->seq ? -1 : a->seq < b->seq;
+}
+
+/* Fill each cell's recent outcomes: the newest n results of every series
+ * of its check and region (agents, and label sets over time), merged
+ * newest first. Each series is read from its key, n rows at most. */
+static int
+matrix_recent(struct matrix *m, struct store *st, size_t n, char *err,
+    size_t errlen)
+{
+	int64_t *ids, *want;
+	size_t nids = store_series_match(st, NULL, &ids), nwant = 0, *cell;
+	struct mrecent x;
+	int rc;
+
+	want = xcalloc(nids + 1, sizeof(*want));
+	cell = xcalloc(nids + 1, sizeof(*cell));
+	for (size_t i = 0; i < nids; i++) {
+		const struct store_series *ser = store_series_get(st, ids[i]);
+		char buf[32], *key;
+		json_t *ci;
+
+		if (ser == NULL)
 			continue;
-		cap = want * n * 4 + 64;
-		sqlite3_reset(st);
-		sqlite3_bind_text(st, 1, m->checks[k].name, -1, SQLITE_STATIC);
-		while (full < want && read++ < cap && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-			char *key = cell_key(m->checks[k].name,
-			    (const char *)sqlite3_column_text(st, 0));
-			json_t *i = json_object_get(m->cell_idx, key);
-			struct mcell *cell;
-
-			free(key);
-			if (i == NULL)
-				continue;
-			cell = &m->cells[json_integer_value(i)];
-			if (cell->nrecent >= n)
-				continue;
-			cell->recent[cell->nrecent++] = sqlite3_column_int(st, 2) ? '?' :
-			    dash_outcome_letter((const char *)sqlite3_column_text(st, 1));
-			if (cell->nrecent == n)
-				full++;
-		}
-		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-			break;
-		rc = SQLITE_DONE;
+		key = cell_key(ser->check, series_cell_region(m, ser, NULL, buf,
+		    sizeof(buf)));
+		ci = json_object_get(m->cell_idx, key);
+		free(key);
+		if (ci == NULL)
+			continue;
+		want[nwant] = ids[i];
+		cell[nwant++] = (size_t)json_integer_value(ci);
 	}
-	if (rc != SQLITE_DONE)
-		snprintf(err, errlen, "matrix: %s", sqlite3_errmsg(db));
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	memset(&x, 0, sizeof(x));
+	x.series = want;
+	x.cell = cell;
+	x.nseries = nwant;
+	rc = store_recent_outcomes(st, want, nwant, n, recent_add, &x, err, errlen);
+	if (rc == 0) {
+		if (x.n > 1)
+			qsort(x.v, x.n, sizeof(*x.v), cmp_outcome);
+		for (size_t i = 0; i < x.n; i++) {
+			struct mcell *c = &m->cells[x.v[i].cell];
+
+			if (c->nrecent < n)
+				c->recent[c->nrecent++] = x.v[i].letter;
+		}
+	}
+	free(x.v);
+	free(want);
+	free(cell);
+	free(ids);
+	return rc;
 }
 
 /* A copy of s cut to at most max bytes on a UTF-8 character boundary. */
@@ -392,10 +502,6 @@ matrix_json(struct matrix *m, size_t n, int64_t now)
 		qsort(m->cells, m->ncells, sizeof(*m->cells), cmp_cell);
 	for (size_t i = 0; i < m->ncells; i++) {
 		struct mcell *cell = &m->cells[i];
-		json_t *b = cell->body, *ok = json_object_get(b, "ok");
-		json_t *status = json_object_get(b, "status");
-		json_t *total = json_object_get(b, "total_us");
-		const char *ec = jstr(b, "error_class"), *msg = jstr(b, "error");
 		char recent[MATRIX_N_MAX + 1];
 
 		for (size_t j = 0; j < cell->nrecent; j++)
@@ -403,14 +509,13 @@ matrix_json(struct matrix *m, size_t n, int64_t now)
 		recent[cell->nrecent] = '\0';
 		json_array_append_new(cells, json_pack("[I,I,I,I,b,o,o,o,o,s,b]",
 		    (json_int_t)cell->check, (json_int_t)cell->region,
-		    (json_int_t)cell->agent, (json_int_t)(now - cell->ts), json_is_true(ok),
-		    json_is_integer(status) ? json_incref(status) : json_null(),
-		    json_is_number(total) ? json_real(round(json_number_value(total) /
-			100.0) / 10.0) : json_null(),
-		    opt_string(json_is_true(ok) ? NULL : ec),
-		    json_is_true(ok) || msg == NULL ? json_null() :
-			json_string_cut(msg, MATRIX_ERROR_MAX),
-		    recent, json_is_true(json_object_get(b, "inconclusive"))));
+		    (json_int_t)cell->agent, (json_int_t)(now - cell->ts), cell->ok,
+		    cell->has_status ? json_integer(cell->status) : json_null(),
+		    json_real(round((double)cell->total_us / 100.0) / 10.0),
+		    opt_string(cell->ok ? NULL : errclass_name(cell->error_class)),
+		    cell->ok || cell->error == NULL ? json_null() :
+			json_string_cut(cell->error, MATRIX_ERROR_MAX),
+		    recent, cell->inconclusive));
 	}
 	free(order);
 	free(rmap);
@@ -428,10 +533,7 @@ dash_matrix(struct collector *c, struct http_request *r, struct http_response *r
 	long n = int_param(r, "n", MATRIX_N_DEFAULT, MATRIX_N_MAX);
 	int64_t now = time_now_ms();
 	struct matrix m;
-	sqlite3 *db;
-	sqlite3_stmt *st;
 	char err[256];
-	int rc;
 
 	if (n < 0) {
 		http_error(resp, 400, "n: recent results per cell, 1 to %d", MATRIX_N_MAX);
@@ -440,36 +542,16 @@ dash_matrix(struct collector *c, struct http_request *r, struct http_response *r
 	memset(&m, 0, sizeof(m));
 	m.check_idx = json_object();
 	m.cell_idx = json_object();
-	db = store_reader(c->st);
-	/* the region of a cell is its rows' region column, as for the recent
-	 * outcomes below (the record's own field, the agent's, when the raw
-	 * row has expired) */
-	if (sqlite3_prepare_v2(db, "SELECT l.check_name, l.agent, l.ts, l.body, "
-	    "r.region, a.region FROM latest l LEFT JOIN results r ON r.agent = "
-	    "l.agent AND r.seq = l.seq LEFT JOIN agents a ON a.id = l.agent",
-	    -1, &st, NULL) != SQLITE_OK) {
-		snprintf(err, sizeof(err), "matrix: %s", sqlite3_errmsg(db));
+	m.agent_region = json_object();
+	m.series_region = json_object();
+	/* the agents first: a series without a region shows in its agent's */
+	if (store_agents_each(c->st, matrix_add_agent, &m, err, sizeof(err)) < 0)
 		goto fail;
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		json_t *body = json_loads((const char *)sqlite3_column_text(st, 3), 0, NULL);
-		const char *region = (const char *)sqlite3_column_text(st, 4);
-
-		if (body == NULL)
-			continue;
-		if (region == NULL)
-			region = jstr(body, "region");
-		if (region == NULL)
-			region = (const char *)sqlite3_column_text(st, 5);
-		matrix_add_latest(&m, (const char *)sqlite3_column_text(st, 0),
-		    (const char *)sqlite3_column_text(st, 1), sqlite3_column_int64(st, 2),
-		    region ? region : "", body);
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		snprintf(err, sizeof(err), "matrix: %s", sqlite3_errmsg(db));
+	/* one cell per check x region: the newest result of its agents (of
+	 * each check x agent, the current series: labels may have changed) */
+	if (store_latest_current_each(c->st, NULL, matrix_add_latest, &m, err,
+	    sizeof(err)) < 0)
 		goto fail;
-	}
 	/* checks defined here show up before their first result */
 	for (size_t i = 0; i < c->conf->nchecks; i++) {
 		const struct check_config *cc = &c->conf->checks[i];
@@ -486,42 +568,41 @@ dash_matrix(struct collector *c, struct http_request *r, struct http_response *r
 				set_label(&k->provider, cc->provider);
 		}
 	}
-	/* and regions of agents that have reported, even with no result yet */
-	if (sqlite3_prepare_v2(db, "SELECT DISTINCT region FROM agents WHERE region "
-	    "IS NOT NULL", -1, &st, NULL) == SQLITE_OK) {
-		while (sqlite3_step(st) == SQLITE_ROW)
-			intern(&m.regions, &m.nregions, &m.aregions,
-			    (const char *)sqlite3_column_text(st, 0));
-		sqlite3_finalize(st);
-	}
-	if (matrix_recent(&m, db, (size_t)n, err, sizeof(err)) < 0)
+	if (matrix_recent(&m, c->st, (size_t)n, err, sizeof(err)) < 0)
 		goto fail;
-	store_reader_put(c->st, db);
 	http_json(resp, 200, matrix_json(&m, (size_t)n, now));
 	matrix_free(&m);
 	return;
 fail:
-	store_reader_put(c->st, db);
 	matrix_free(&m);
-	http_error(resp, 500, "%s", err);
+	http_error(resp, 500, "matrix: %s", err);
 }
 
 /* ---- /api/v1/results ---- */
 
+static int
+results_add(const struct stored_result *res, void *arg)
+{
+	json_t *o = record_to_json(&res->rec);
+
+	if (o == NULL)		/* a damaged row: left out */
+		return 0;
+	/* a record without its own region: its batch's */
+	if (!json_is_string(json_object_get(o, "region")) && res->series->region)
+		json_object_set_new(o, "region", json_string(res->series->region));
+	json_array_append_new(arg, o);
+	return 0;
+}
+
 void
 dash_results(struct collector *c, struct http_request *r, struct http_response *resp)
 {
-	static const char *const filters[] = { "check", "region", "agent" };
-	static const char *const columns[] = { "check_name", "region", "agent" };
-	const char *ok = http_query(r, "ok"), *bind[3];
+	const char *ok = http_query(r, "ok");
 	long limit = int_param(r, "limit", RESULTS_LIMIT_DEFAULT, RESULTS_LIMIT_MAX);
-	int64_t now = time_now_ms(), from;
+	int64_t now = time_now_ms(), from, to = INT64_MAX;
+	struct results_filter f;
+	char err[256];
 	json_t *arr;
-	sqlite3 *db;
-	sqlite3_stmt *st;
-	char sql[512];
-	size_t len;
-	int rc, nbind = 0;
 
 	if (limit < 0) {
 		http_error(resp, 400, "limit: 1 to %d", RESULTS_LIMIT_MAX);
@@ -532,51 +613,26 @@ dash_results(struct collector *c, struct http_request *r, struct http_response *
 		http_error(resp, 400, "from: Unix ms or a duration ago such as 24h");
 		return;
 	}
+	if (http_query(r, "to") && api_parse_time(http_query(r, "to"), now, &to) < 0) {
+		http_error(resp, 400, "to: Unix ms or a duration ago such as 1h");
+		return;
+	}
 	if (ok && strcmp(ok, "true") != 0 && strcmp(ok, "false") != 0) {
 		http_error(resp, 400, "ok: true or false");
 		return;
 	}
-	/* only the filters given, so SQLite can use results_check_ts */
-	len = (size_t)snprintf(sql, sizeof(sql), "SELECT body, region FROM results "
-	    "WHERE ts >= ?1");
-	for (int i = 0; i < 3; i++) {
-		const char *v = http_query(r, filters[i]);
-		if (v == NULL)
-			continue;
-		bind[nbind++] = v;
-		len += (size_t)snprintf(sql + len, sizeof(sql) - len, " AND %s = ?%d",
-		    columns[i], nbind + 1);
-	}
-	if (ok)
-		len += (size_t)snprintf(sql + len, sizeof(sql) - len, " AND ok = %d",
-		    strcmp(ok, "true") == 0);
-	snprintf(sql + len, sizeof(sql) - len, " ORDER BY ts DESC LIMIT %ld", limit);
-	db = store_reader(c->st);
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-		http_error(resp, 500, "results: %s", sqlite3_errmsg(db));
-		store_reader_put(c->st, db);
-		return;
-	}
-	sqlite3_bind_int64(st, 1, from);
-	for (int i = 0; i < nbind; i++)
-		sqlite3_bind_text(st, i + 2, bind[i], -1, SQLITE_STATIC);
+	memset(&f, 0, sizeof(f));
+	f.from = from;
+	f.to = to;
+	f.check = http_query(r, "check");
+	f.region = http_query(r, "region");
+	f.agent = http_query(r, "agent");
+	f.ok = ok == NULL ? -1 : strcmp(ok, "true") == 0;
+	f.limit = (size_t)limit;
 	arr = json_array();
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		json_t *o = json_loads((const char *)sqlite3_column_text(st, 0), 0, NULL);
-
-		if (o == NULL)
-			continue;
-		if (!json_is_string(json_object_get(o, "region")) &&
-		    sqlite3_column_type(st, 1) == SQLITE_TEXT)
-			json_object_set_new(o, "region", json_string(
-			    (const char *)sqlite3_column_text(st, 1)));
-		json_array_append_new(arr, o);
-	}
-	sqlite3_finalize(st);
-	store_reader_put(c->st, db);
-	if (rc != SQLITE_DONE) {
+	if (store_results_each(c->st, &f, results_add, arr, err, sizeof(err)) < 0) {
 		json_decref(arr);
-		http_error(resp, 500, "results: query failed");
+		http_error(resp, 500, "results: %s", err);
 		return;
 	}
 	http_json(resp, 200, json_pack("{s:I,s:I,s:o}", "now", (json_int_t)now,
@@ -614,12 +670,13 @@ dash_burndown(struct collector *c, struct http_request *r, struct http_response 
 	const char *name = http_query(r, "slo");
 	const struct slo_config *slo = name ? collconf_slo(c->conf, name) : NULL;
 	struct slo_snapshot *s;
+	struct store_conn *conn = NULL;
 	int64_t now, from, step, total = 0, good = 0, cumbad = 0;
-	int64_t *g = NULL, *t = NULL, *edge = NULL;
+	int64_t *g = NULL, *t = NULL, *edge = NULL, *approx = NULL;
+	int64_t approx_all = INT64_MIN;
 	size_t n = 0, alloc;
-	json_t *points;
+	json_t *points, *answer;
 	double budget;
-	sqlite3 *db;
 	char err[512];
 
 	if (name == NULL) {
@@ -641,53 +698,91 @@ dash_burndown(struct collector *c, struct http_request *r, struct http_response 
 	alloc = (size_t)((now - from) / step + 3);
 	g = xcalloc(alloc, sizeof(*g));
 	t = xcalloc(alloc, sizeof(*t));
+	approx = xcalloc(alloc, sizeof(*approx));
 	edge = xcalloc(alloc + 1, sizeof(*edge));
 	edge[0] = from;
 	for (int64_t b = floor_to(from, step) + step; b < now && n + 1 < alloc; b += step)
 		edge[++n] = b;
 	edge[++n] = now;
-	db = store_reader(c->st);
+	/* every step from one snapshot of the DB */
+	conn = store_conn_get(c->st);
+	if (store_read_begin(c->st, conn, NULL, NULL, err, sizeof(err)) < 0) {
+		http_error(resp, 500, "burndown: %s", err);
+		goto out;
+	}
 	for (size_t i = 0; i < n; i++) {
+		struct rollup_query q;
 		struct rollup_agg *a;
 		size_t na;
 
-		if (sloeng_aggregate(db, &slo->sel, edge[i], edge[i + 1], NULL, &a, &na,
-		    err, sizeof(err)) < 0) {
-			store_reader_put(c->st, db);
+		memset(&q, 0, sizeof(q));
+		q.sel = &slo->sel;
+		q.from = edge[i];
+		q.to = edge[i + 1];
+		/* a latency SLI counts the runs under its threshold exactly */
+		if (slo->sli == SLI_LATENCY) {
+			q.thr_us = &slo->threshold_us;
+			q.nthr = 1;
+		}
+		approx[i] = INT64_MIN;
+		if (rollup_aggregate(c->st, conn, &q, &a, &na, err, sizeof(err)) < 0) {
 			http_error(resp, 500, "burndown: %s", err);
 			goto out;
 		}
 		if (na == 1) {
-			g[i] = sloeng_good(slo, &a[0]);
+			g[i] = rollup_good(&a[0], &q, slo);
 			t[i] = a[0].total;
+			if (q.nthr == 1)
+				approx[i] = a[0].approx_before[0];
 		}
-		sloeng_aggs_free(a, na);
+		rollup_aggs_free(a, na);
+		if (g[i] < 0) {
+			http_error(resp, 500, "burndown: no count for the SLO's threshold");
+			goto out;
+		}
 		good += g[i];
 		total += t[i];
+		if (approx[i] > approx_all)
+			approx_all = approx[i];
 	}
-	store_reader_put(c->st, db);
+	store_conn_put(c->st, conn);
+	conn = NULL;
 	budget = slo_budget(slo->objective, total);
 	points = json_array();
 	for (size_t i = 0; i < n; i++) {
+		json_t *p;
+
 		cumbad += t[i] - g[i];
-		json_array_append_new(points, json_pack("{s:I,s:I,s:I,s:I,s:o}",
+		p = json_pack("{s:I,s:I,s:I,s:I,s:o}",
 		    "from", (json_int_t)edge[i], "to", (json_int_t)edge[i + 1],
 		    "good", (json_int_t)g[i], "total", (json_int_t)t[i],
-		    "budget_remaining", total > 0 ? sloeng_ratio(1.0 - (double)cumbad /
-			budget) : json_null()));
+		    "budget_remaining", total > 0 ? slojson_ratio(1.0 - (double)cumbad /
+			budget) : json_null());
+		/* good before this time came from the latency sketch: the
+		 * threshold was not counted at ingest yet */
+		if (approx[i] != INT64_MIN)
+			json_object_set_new(p, "approximate_before",
+			    json_integer(approx[i]));
+		json_array_append_new(points, p);
 	}
-	http_json(resp, 200, json_pack("{s:s,s:f,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:o,s:o}",
+	answer = json_pack("{s:s,s:f,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:o,s:o}",
 	    "slo", slo->name, "objective", slo->objective,
 	    "sli", slo->sli == SLI_LATENCY ? "latency" : "availability",
 	    "window_ms", (json_int_t)slo->window_ms, "evaluated_at", (json_int_t)now,
 	    "from", (json_int_t)from, "step_ms", (json_int_t)step,
 	    "good", (json_int_t)good, "total", (json_int_t)total,
 	    "error_budget", budget,
-	    "budget_remaining", sloeng_ratio(slo_budget_remaining(slo->objective,
+	    "budget_remaining", slojson_ratio(slo_budget_remaining(slo->objective,
 		good, total)),
-	    "points", points));
+	    "points", points);
+	if (approx_all != INT64_MIN)
+		json_object_set_new(answer, "approximate_before",
+		    json_integer(approx_all));
+	http_json(resp, 200, answer);
 out:
+	store_conn_put(c->st, conn);
 	free(g);
 	free(t);
+	free(approx);
 	free(edge);
 }

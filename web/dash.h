@@ -19,16 +19,19 @@ char dash_outcome_letter(const char *error_class);
 
 /* Route handlers (routes.c). Each fills resp with JSON: the answer, 400
  * naming a bad parameter, 404 (burndown: unknown SLO) or 500 when the DB
- * fails. They borrow one reader connection for the request. */
+ * fails. They read through the store's typed functions
+ * (core/store_results.h, core/rollup.h). */
 
 /* GET /api/v1/matrix?n=N: checks (sorted by service, layer, name),
  * regions, agents, and one compact cell per check x region. */
 void dash_matrix(struct collector *, struct http_request *, struct http_response *);
-/* GET /api/v1/results?check=&region=&agent=&ok=&from=&limit=: raw records,
- * newest first. */
+/* GET /api/v1/results?check=&region=&agent=&ok=&from=&to=&limit=: raw
+ * records as the agents sent them, newest first. */
 void dash_results(struct collector *, struct http_request *, struct http_response *);
 /* GET /api/v1/burndown?slo=NAME: good/total per step over the SLO's window
- * as of the engine's last evaluation, with the budget left after each. */
+ * as of the engine's last evaluation, with the budget left after each;
+ * "approximate_before" (Unix ms) on a latency SLO's step, and on the
+ * whole, whose good count before that time came from the sketch. */
 void dash_burndown(struct collector *, struct http_request *, struct http_response *);
 
 #endif

@@ -10,13 +10,13 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
-#include <sqlite3.h>
 
 #include "alertconf.h"
 #include "buf.h"
 #include "collector.h"
 #include "deliver.h"
 #include "log.h"
+#include "store_alerts.h"
 #include "timeutil.h"
 #include "xmalloc.h"
 
@@ -24,6 +24,8 @@
 #define RESP_CAP	4096
 #define BACKOFF_BASE_MS	1000
 #define BACKOFF_CAP_MS	300000
+#define REMARK_MAX	4096	/* outcomes waiting to be recorded, at most */
+#define ABANDONED	"the collector stopped while sending; not resent (at most once)"
 
 struct job {
 	int64_t			 id;
@@ -37,15 +39,26 @@ struct job {
 	struct job		*next;
 };
 
+/* An outcome the store could not record yet (the DB busy past its
+ * timeout): retried every turn. Its delivery stays "sending" meanwhile,
+ * so it is never claimed, let alone sent, again. */
+struct remark {
+	int64_t		 id, next_at, attempts, at;
+	long		 http;
+	char		*status, *error;
+	struct remark	*next;
+};
+
 struct deliverer {
 	struct collector	*c;
-	sqlite3			*db;
 	CURLM			*multi;
 	pthread_t		 th;
 	volatile int		 stop;
 	struct job		*jobs;
 	int			 inflight;
 	unsigned		 seed;
+	struct remark		*remarks;
+	size_t			 nremarks;
 };
 
 int64_t
@@ -159,31 +172,66 @@ setup_easy(CURL *e, struct notify_request *req, int64_t timeout_ms, char *errbuf
 }
 
 static void
+remark_free(struct remark *m)
+{
+	free(m->status);
+	free(m->error);
+	free(m);
+}
+
+/* Record the outcome of a claimed delivery; when the store cannot, keep it
+ * to retry (the delivery stays "sending": never sent twice). */
+static void
 mark(struct deliverer *d, int64_t id, const char *status, long http, const char *error,
     int64_t next_at, int attempts)
 {
-	sqlite3_stmt *st;
+	int64_t now = time_now_ms();
+	struct remark *m;
+	char err[256];
+	int rc;
 
-	if (sqlite3_prepare_v2(d->db, "UPDATE deliveries SET status = ?2, last_status = "
-	    "?3, last_error = ?4, next_attempt_at = coalesce(?5, next_attempt_at), "
-	    "attempts = ?6, sent_at = CASE WHEN ?2 = 'sent' THEN ?7 ELSE sent_at END "
-	    "WHERE id = ?1", -1, &st, NULL) != SQLITE_OK) {
-		log_error("deliveries: %s", sqlite3_errmsg(d->db));
+	if ((rc = store_delivery_mark(d->c->st, id, status, http, error, next_at,
+	    attempts, now, err, sizeof(err))) >= 0) {
+		if (rc > 0)
+			log_error("delivery %lld: recording \"%s\": %s", (long long)id,
+			    status, err);
 		return;
 	}
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_text(st, 2, status, -1, SQLITE_STATIC);
-	if (http > 0)
-		sqlite3_bind_int64(st, 3, http);
-	if (error)
-		sqlite3_bind_text(st, 4, error, -1, SQLITE_STATIC);
-	if (next_at > 0)
-		sqlite3_bind_int64(st, 5, next_at);
-	sqlite3_bind_int(st, 6, attempts);
-	sqlite3_bind_int64(st, 7, time_now_ms());
-	if (sqlite3_step(st) != SQLITE_DONE)
-		log_error("deliveries: %s", sqlite3_errmsg(d->db));
-	sqlite3_finalize(st);
+	log_error("delivery %lld: recording \"%s\": %s%s", (long long)id, status, err,
+	    d->nremarks < REMARK_MAX ? "; will retry" : "");
+	if (d->nremarks >= REMARK_MAX)
+		return;
+	m = xcalloc(1, sizeof(*m));
+	m->id = id;
+	m->status = xstrdup(status);
+	m->http = http;
+	m->error = error ? xstrdup(error) : NULL;
+	m->next_at = next_at;
+	m->attempts = attempts;
+	m->at = now;
+	m->next = d->remarks;
+	d->remarks = m;
+	d->nremarks++;
+}
+
+/* Retry the outcomes not recorded yet, until the store fails again (then
+ * the next turn: one busy wait per turn at most). */
+static void
+remarks_retry(struct deliverer *d)
+{
+	char err[256];
+
+	while (d->remarks) {
+		struct remark *m = d->remarks;
+
+		if (store_delivery_mark(d->c->st, m->id, m->status, m->http, m->error,
+		    m->next_at, m->attempts, m->at, err, sizeof(err)) < 0)
+			return;
+		/* recorded, or no longer ours to record (1): done either way */
+		d->remarks = m->next;
+		d->nremarks--;
+		remark_free(m);
+	}
 }
 
 static void
@@ -195,72 +243,72 @@ job_free(struct job *j)
 	free(j);
 }
 
+/* Start the request of one claimed delivery (already "sending"). */
+static int
+start_one(const struct delivery_row *row, void *arg)
+{
+	struct deliverer *d = arg;
+	const struct alerts_config *ac = d->c->conf->alerts;
+	const struct receiver_config *rc = alertconf_receiver(ac, row->receiver);
+	json_t *payload = json_loads(row->payload, 0, NULL);
+	int attempts = (int)row->attempts;
+	int64_t now = time_now_ms();
+	struct notification n;
+	struct job *j;
+	char err[256];
+
+	if (rc == NULL || payload == NULL) {
+		mark(d, row->id, "failed", 0, rc ? "stored notification unreadable" :
+		    "receiver no longer configured", 0, attempts - 1);
+		json_decref(payload);
+		return 0;
+	}
+	j = xcalloc(1, sizeof(*j));
+	j->id = row->id;
+	j->attempts = attempts;
+	j->max_attempts = rc->max_attempts > 0 ? rc->max_attempts : 8;
+	j->receiver = xstrdup(row->receiver);
+	buf_init(&j->resp, RESP_CAP);
+	deliver_notification(payload, &n);
+	n.now = now;	/* sent now: signatures and timestamps are fresh */
+	if (notify_build(rc, &n, &j->req, err, sizeof(err)) < 0) {
+		mark(d, row->id, "failed", 0, err, 0, attempts);
+		log_error("delivery %lld to %s: %s", (long long)row->id, row->receiver, err);
+		json_decref(payload);
+		job_free(j);
+		return 0;
+	}
+	json_decref(payload);
+	if ((j->easy = curl_easy_init()) == NULL ||
+	    setup_easy(j->easy, &j->req, rc->timeout_ms > 0 ? rc->timeout_ms : 10000,
+	    j->errbuf, j) < 0 || curl_multi_add_handle(d->multi, j->easy) != CURLM_OK) {
+		if (j->easy)
+			curl_easy_cleanup(j->easy);
+		/* nothing went out: back in the queue, this attempt not counted */
+		mark(d, row->id, "pending", 0, "could not start the request", now + 5000,
+		    attempts - 1);
+		job_free(j);
+		return 0;
+	}
+	j->next = d->jobs;
+	d->jobs = j;
+	d->inflight++;
+	return 0;
+}
+
+/* Claim the due deliveries and start them: the claim marks them "sending"
+ * in one transaction before any request starts, so a delivery is sent at
+ * most once however busy the DB is (no claim, no request). */
 static void
 start_due(struct deliverer *d)
 {
-	const struct alerts_config *ac = d->c->conf->alerts;
-	sqlite3_stmt *st;
-	int64_t now = time_now_ms();
+	char err[256];
 
 	if (d->inflight >= MAX_INFLIGHT)
 		return;
-	if (sqlite3_prepare_v2(d->db, "SELECT id, receiver, payload, attempts FROM "
-	    "deliveries WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY "
-	    "next_attempt_at LIMIT ?", -1, &st, NULL) != SQLITE_OK) {
-		log_error("deliveries: %s", sqlite3_errmsg(d->db));
-		return;
-	}
-	sqlite3_bind_int64(st, 1, now);
-	sqlite3_bind_int(st, 2, MAX_INFLIGHT - d->inflight);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		int64_t id = sqlite3_column_int64(st, 0);
-		const char *rname = (const char *)sqlite3_column_text(st, 1);
-		const struct receiver_config *rc = alertconf_receiver(ac, rname);
-		json_t *payload = json_loads((const char *)sqlite3_column_text(st, 2), 0, NULL);
-		int attempts = sqlite3_column_int(st, 3) + 1;
-		struct notification n;
-		struct job *j;
-		char err[256];
-
-		if (rc == NULL || payload == NULL) {
-			mark(d, id, "failed", 0, rc ? "stored notification unreadable" :
-			    "receiver no longer configured", 0, attempts - 1);
-			json_decref(payload);
-			continue;
-		}
-		j = xcalloc(1, sizeof(*j));
-		j->id = id;
-		j->attempts = attempts;
-		j->max_attempts = rc->max_attempts > 0 ? rc->max_attempts : 8;
-		j->receiver = xstrdup(rname);
-		buf_init(&j->resp, RESP_CAP);
-		deliver_notification(payload, &n);
-		n.now = now;	/* sent now: signatures and timestamps are fresh */
-		if (notify_build(rc, &n, &j->req, err, sizeof(err)) < 0) {
-			mark(d, id, "failed", 0, err, 0, attempts);
-			log_error("delivery %lld to %s: %s", (long long)id, rname, err);
-			json_decref(payload);
-			job_free(j);
-			continue;
-		}
-		json_decref(payload);
-		if ((j->easy = curl_easy_init()) == NULL ||
-		    setup_easy(j->easy, &j->req, rc->timeout_ms > 0 ? rc->timeout_ms : 10000,
-		    j->errbuf, j) < 0 || curl_multi_add_handle(d->multi, j->easy) != CURLM_OK) {
-			if (j->easy)
-				curl_easy_cleanup(j->easy);
-			mark(d, id, "pending", 0, "could not start the request", now + 5000,
-			    attempts - 1);
-			job_free(j);
-			continue;
-		}
-		/* marked before sending: a crash now means "not resent", never twice */
-		mark(d, id, "sending", 0, NULL, 0, attempts);
-		j->next = d->jobs;
-		d->jobs = j;
-		d->inflight++;
-	}
-	sqlite3_finalize(st);
+	if (store_deliveries_claim(d->c->st, time_now_ms(), (size_t)(MAX_INFLIGHT -
+	    d->inflight), start_one, d, err, sizeof(err)) < 0)
+		log_error("deliveries: %s", err);
 }
 
 static void
@@ -324,14 +372,12 @@ finish(struct deliverer *d, CURL *e, CURLcode code)
 static int64_t
 next_due(struct deliverer *d)
 {
-	sqlite3_stmt *st;
 	int64_t t = 0;
+	char err[256];
 
-	if (sqlite3_prepare_v2(d->db, "SELECT min(next_attempt_at) FROM deliveries "
-	    "WHERE status = 'pending'", -1, &st, NULL) == SQLITE_OK) {
-		if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-			t = sqlite3_column_int64(st, 0);
-		sqlite3_finalize(st);
+	if (store_deliveries_next_due(d->c->st, &t, err, sizeof(err)) < 0) {
+		log_error("deliveries: %s", err);
+		return 0;
 	}
 	return t;
 }
@@ -346,8 +392,15 @@ deliver_main(void *arg)
 		int running, left, ms = 1000;
 		int64_t due;
 
-		if (!d->stop)
+		if (d->remarks)
+			remarks_retry(d);
+		if (!d->stop) {
+			/* the receivers' settings stay put while requests are
+			 * built (a SIGHUP waits for it) */
+			collector_conf_read(d->c);
 			start_due(d);
+			collector_conf_done(d->c);
+		}
 		curl_multi_perform(d->multi, &running);
 		while ((m = curl_multi_info_read(d->multi, &left)) != NULL)
 			if (m->msg == CURLMSG_DONE)
@@ -360,6 +413,8 @@ deliver_main(void *arg)
 			if (wait < ms)
 				ms = wait < 0 ? 0 : (int)wait;
 		}
+		if (d->remarks && ms > 200)
+			ms = 200;
 		curl_multi_poll(d->multi, NULL, 0, ms, NULL);
 	}
 	return NULL;
@@ -369,24 +424,23 @@ struct deliverer *
 deliver_start(struct collector *c, char *err, size_t errlen)
 {
 	struct deliverer *d = xcalloc(1, sizeof(*d));
-	char *msg = NULL;
+	char e[256];
+	int n;
 
 	d->c = c;
 	d->seed = (unsigned)time(NULL) ^ (unsigned)getpid();
-	if (sqlite3_open_v2(c->conf->db, &d->db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "deliveries: %s: %s", c->conf->db,
-		    d->db ? sqlite3_errmsg(d->db) : "cannot open");
+	if (c->st == NULL) {
+		snprintf(err, errlen, "deliveries: no store");
 		goto fail;
 	}
-	sqlite3_busy_timeout(d->db, 5000);
-	if (sqlite3_exec(d->db, "UPDATE deliveries SET status = 'failed', last_error = "
-	    "'the collector stopped while sending; not resent (at most once)' WHERE "
-	    "status = 'sending'", NULL, NULL, &msg) != SQLITE_OK) {
-		snprintf(err, errlen, "deliveries: %s", msg ? msg : sqlite3_errmsg(d->db));
-		sqlite3_free(msg);
+	if ((n = store_deliveries_abandon_sending(c->st, ABANDONED, e,
+	    sizeof(e))) < 0) {
+		snprintf(err, errlen, "deliveries: %s", e);
 		goto fail;
 	}
+	if (n > 0)
+		log_warn("deliveries: %d left \"sending\" by the last run marked failed, "
+		    "not resent (at most once)", n);
 	if ((d->multi = curl_multi_init()) == NULL) {
 		snprintf(err, errlen, "curl_multi_init failed");
 		goto fail;
@@ -399,8 +453,6 @@ deliver_start(struct collector *c, char *err, size_t errlen)
 fail:
 	if (d->multi)
 		curl_multi_cleanup(d->multi);
-	if (d->db)
-		sqlite3_close(d->db);
 	free(d);
 	return NULL;
 }
@@ -426,7 +478,16 @@ deliver_stop(struct deliverer *d)
 		job_free(j);
 	}
 	curl_multi_cleanup(d->multi);
-	sqlite3_close(d->db);
+	/* outcomes still not recorded: their deliveries stay "sending" and
+	 * are marked failed at the next start, never resent */
+	remarks_retry(d);
+	while (d->remarks) {
+		struct remark *m = d->remarks;
+		d->remarks = m->next;
+		log_error("delivery %lld: outcome \"%s\" not recorded", (long long)m->id,
+		    m->status);
+		remark_free(m);
+	}
 	free(d);
 }
 

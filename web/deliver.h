@@ -2,7 +2,10 @@
  * receivers on its own curl multi loop, off the request path: per-receiver
  * timeout, retries with exponential backoff and jitter for 5xx, timeouts
  * and 429 (Retry-After honoured), no retry on other 4xx, at most once per
- * transition per receiver, every attempt recorded. */
+ * transition per receiver (a delivery is claimed, "sending", in one
+ * transaction before its request starts), every attempt recorded. The
+ * queue is read and written through the store (core/store_alerts.h), on
+ * its one write connection. */
 #ifndef VANTAGE_DELIVER_H
 #define VANTAGE_DELIVER_H
 
@@ -14,9 +17,9 @@
 struct collector;
 struct deliverer;
 
-/* Open on c's DB and start the thread. Deliveries a previous run left
- * "sending" are marked failed, never resent (at most once). NULL with a
- * message in err. */
+/* Start the thread on c's store (c->st, open read-write). Deliveries a
+ * previous run left "sending" are marked failed, never resent (at most
+ * once). NULL with a message in err. Stop and free with deliver_stop. */
 struct deliverer *deliver_start(struct collector *c, char *err, size_t errlen);
 /* Look at the queue now (after new transitions). Thread-safe. */
 void deliver_wake(struct deliverer *d);

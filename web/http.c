@@ -152,12 +152,30 @@ send_response(struct MHD_Connection *conn, struct http_response *resp,
 	return ret;
 }
 
+static enum MHD_Result handle(struct http_server *, struct MHD_Connection *,
+    const char *, const char *, const char *, size_t *, void **);
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *conn, const char *url,
     const char *method, const char *version, const char *upload,
     size_t *upload_size, void **req_cls)
 {
 	struct http_server *h = cls;
+	struct collector *c = h->c;
+	enum MHD_Result ret;
+
+	/* the config may be swapped by a reload between two calls, never
+	 * during one */
+	collector_conf_read(c);
+	ret = handle(h, conn, url, method, upload, upload_size, req_cls);
+	collector_conf_done(c);
+	return ret;
+}
+
+static enum MHD_Result
+handle(struct http_server *h, struct MHD_Connection *conn, const char *url,
+    const char *method, const char *upload, size_t *upload_size, void **req_cls)
+{
 	struct collector *c = h->c;
 	struct http_request *r = *req_cls;
 	struct http_response resp;

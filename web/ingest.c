@@ -10,8 +10,10 @@
 #include "imetrics.h"
 #include "ingest.h"
 #include "log.h"
+#include "record.h"
 #include "sign.h"
 #include "store.h"
+#include "store_results.h"
 #include "timeutil.h"
 #include "xmalloc.h"
 
@@ -43,122 +45,6 @@ authenticate(struct collector *c, struct http_request *r, struct http_response *
 		return NULL;
 	}
 	return ak;
-}
-
-static int
-get_int(json_t *rec, const char *key, int64_t min, int64_t *out, bool required,
-    char *err, size_t errlen)
-{
-	json_t *v = json_object_get(rec, key);
-
-	if (v == NULL || json_is_null(v)) {
-		if (required) {
-			snprintf(err, errlen, "%s: missing", key);
-			return -1;
-		}
-		*out = 0;
-		return 0;
-	}
-	if (!json_is_integer(v) || json_integer_value(v) < min) {
-		snprintf(err, errlen, "%s: must be an integer >= %lld", key, (long long)min);
-		return -1;
-	}
-	*out = json_integer_value(v);
-	return 0;
-}
-
-static int
-get_label(json_t *rec, const char *key, const char **out, char *err, size_t errlen)
-{
-	json_t *v = json_object_get(rec, key);
-
-	*out = NULL;
-	if (v == NULL || json_is_null(v))
-		return 0;
-	if (!json_is_string(v) || json_string_length(v) > 256) {
-		snprintf(err, errlen, "%s: must be a string (256 bytes at most) or null", key);
-		return -1;
-	}
-	*out = json_string_value(v);
-	return 0;
-}
-
-int
-ingest_parse_result(json_t *rec, const char *agent, int64_t now_ms,
-    struct ingest_row *row, char *err, size_t errlen)
-{
-	json_t *v;
-	const char *a;
-
-	memset(row, 0, sizeof(*row));
-	if (!json_is_object(rec)) {
-		snprintf(err, errlen, "must be an object");
-		return -1;
-	}
-	if (get_label(rec, "agent", &a, err, errlen) < 0)
-		return -1;
-	if (a == NULL || strcmp(a, agent) != 0) {
-		snprintf(err, errlen, "agent: must be \"%s\", the signing agent", agent);
-		return -1;
-	}
-	if (get_int(rec, "seq", 1, &row->seq, true, err, errlen) < 0 ||
-	    get_int(rec, "ts", 1, &row->ts, true, err, errlen) < 0 ||
-	    get_int(rec, "total_us", 0, &row->total_us, true, err, errlen) < 0 ||
-	    get_int(rec, "dns_us", 0, &row->dns_us, false, err, errlen) < 0 ||
-	    get_int(rec, "connect_us", 0, &row->connect_us, false, err, errlen) < 0 ||
-	    get_int(rec, "tls_us", 0, &row->tls_us, false, err, errlen) < 0 ||
-	    get_int(rec, "processing_us", 0, &row->processing_us, false, err, errlen) < 0 ||
-	    get_int(rec, "transfer_us", 0, &row->transfer_us, false, err, errlen) < 0)
-		return -1;
-	if (row->ts > now_ms + FUTURE_SLACK_MS) {
-		snprintf(err, errlen, "ts: %lld is in the future (check the agent's clock)",
-		    (long long)row->ts);
-		return -1;
-	}
-	if (get_label(rec, "check", &row->check, err, errlen) < 0 ||
-	    get_label(rec, "kind", &row->kind, err, errlen) < 0 ||
-	    get_label(rec, "service", &row->service, err, errlen) < 0 ||
-	    get_label(rec, "layer", &row->layer, err, errlen) < 0 ||
-	    get_label(rec, "provider", &row->provider, err, errlen) < 0)
-		return -1;
-	if (row->check == NULL || *row->check == '\0') {
-		snprintf(err, errlen, "check: missing");
-		return -1;
-	}
-	if (!json_is_boolean(v = json_object_get(rec, "ok"))) {
-		snprintf(err, errlen, "ok: must be true or false");
-		return -1;
-	}
-	row->ok = json_is_true(v);
-	/* a failure while the agent's own network was down (README) */
-	v = json_object_get(rec, "inconclusive");
-	if (v != NULL && !json_is_null(v) && !json_is_boolean(v)) {
-		snprintf(err, errlen, "inconclusive: must be true or false");
-		return -1;
-	}
-	row->inconclusive = json_is_true(v) && !row->ok;
-	/* the CDN cache status (http results): lenient, an unknown value
-	 * (a newer agent's) counts as "unknown" */
-	v = json_object_get(rec, "cache");
-	row->has_cache = v != NULL && !json_is_null(v);
-	row->cache = (int)cache_status_parse(json_string_value(v));
-	v = json_object_get(rec, "error_class");
-	if (row->ok) {
-		if (v && !json_is_null(v)) {
-			snprintf(err, errlen, "error_class: must be null when ok is true");
-			return -1;
-		}
-		row->error_class = ERRCLASS_NONE;
-	} else {
-		int ec = json_is_string(v) ? errclass_parse(json_string_value(v)) : -1;
-		if (ec < 0) {
-			snprintf(err, errlen, "error_class: must be one of %s",
-			    errclass_list());
-			return -1;
-		}
-		row->error_class = (enum errclass)ec;
-	}
-	return 0;
 }
 
 /* What the batch says about its agent. The region is the batch's "region",
@@ -197,17 +83,43 @@ count(struct collector *c, int64_t *field)
 	pthread_mutex_unlock(&c->stat_mu);
 }
 
+/* Count the stored records in the ingest metrics (/metrics). */
+static void
+count_stored(struct collector *c, const struct agent_report *rep,
+    const struct record *recs, const bool *stored, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct record *x = &recs[i];
+
+		if (!stored[i])
+			continue;
+		if (x->inconclusive && !x->ok) {
+			imetrics_add_inconclusive(c->im, x->check, rep->region,
+			    x->service, x->layer);
+			continue;
+		}
+		imetrics_add(c->im, x->check, rep->region, x->service, x->layer,
+		    x->ok, x->error_class, x->total_us);
+		/* lenient: an unknown value (a newer agent's) counts as
+		 * "unknown" */
+		if (x->text[RT_CACHE] != NULL)
+			imetrics_add_cache(c->im, x->check, rep->region, x->service,
+			    x->layer, cache_status_parse(x->text[RT_CACHE]));
+	}
+}
+
 void
 ingest_handle(struct collector *c, struct http_request *r, struct http_response *resp)
 {
 	const struct agent_key *ak;
 	struct agent_report rep;
-	struct ingest_row *rows = NULL;
+	struct record *recs = NULL;
+	bool *stored = NULL;
 	json_t *root = NULL, *results, *rec, *acked, *rejected, *answer;
 	json_error_t je;
 	char err[512];
-	size_t n, i, nrows = 0, *index = NULL;
-	int64_t now = time_now_ms(), stored = 0;
+	size_t n, i, nrecs = 0, nstored = 0;
+	int64_t now = time_now_ms();
 	int rc;
 
 	if ((ak = authenticate(c, r, resp)) == NULL) {
@@ -244,24 +156,23 @@ ingest_handle(struct collector *c, struct http_request *r, struct http_response 
 		goto out;
 	}
 	agent_report(root, ak->id, &rep);
-	rows = xcalloc(n + 1, sizeof(*rows));
-	index = xcalloc(n + 1, sizeof(*index));
+	recs = xcalloc(n + 1, sizeof(*recs));
+	stored = xcalloc(n + 1, sizeof(*stored));
 	rejected = json_array();
+	/* the records borrow their strings from root, kept until out */
 	json_array_foreach(results, i, rec) {
-		if (ingest_parse_result(rec, ak->id, now, &rows[nrows], err,
-		    sizeof(err)) < 0) {
+		if (record_parse(rec, ak->id, rep.region, now + FUTURE_SLACK_MS,
+		    &recs[nrecs], err, sizeof(err)) < 0) {
 			json_t *seq = json_object_get(rec, "seq");
 			json_array_append_new(rejected, json_pack("{s:I,s:O?,s:s}",
 			    "index", (json_int_t)i, "seq", json_is_integer(seq) ? seq : NULL,
 			    "error", err));
 			continue;
 		}
-		rows[nrows].body = json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER);
-		rows[nrows].body_len = strlen(rows[nrows].body);
-		index[nrows++] = i;
+		nrecs++;
 	}
-	rc = nrows > 0 ? store_ingest(c->st, &rep, rows, nrows, INGEST_BUSY_MS, err,
-	    sizeof(err)) : 0;
+	rc = nrecs > 0 ? store_ingest(c->st, &rep, recs, nrecs, stored,
+	    INGEST_BUSY_MS, err, sizeof(err)) : 0;
 	if (rc == -2) {
 		count(c, &c->ingest_busy);
 		json_decref(rejected);
@@ -275,24 +186,12 @@ ingest_handle(struct collector *c, struct http_request *r, struct http_response 
 		http_error(resp, 500, "storing the batch failed; nothing stored: %s", err);
 		goto out;
 	}
+	count_stored(c, &rep, recs, stored, nrecs);
 	acked = json_array();
-	for (i = 0; i < nrows; i++) {
-		json_array_append_new(acked, json_integer(rows[i].seq));
-		if (rows[i].stored) {
-			stored++;
-			if (rows[i].inconclusive)
-				imetrics_add_inconclusive(c->im, rows[i].check, rep.region,
-				    rows[i].service, rows[i].layer);
-			else {
-				imetrics_add(c->im, rows[i].check, rep.region, rows[i].service,
-				    rows[i].layer, rows[i].ok, rows[i].error_class,
-				    rows[i].total_us);
-				if (rows[i].has_cache)
-					imetrics_add_cache(c->im, rows[i].check, rep.region,
-					    rows[i].service, rows[i].layer,
-					    (enum cache_status)rows[i].cache);
-			}
-		}
+	for (i = 0; i < nrecs; i++) {
+		json_array_append_new(acked, json_integer(recs[i].seq));
+		if (stored[i])
+			nstored++;
 	}
 	/* rejected results are acknowledged too: resending cannot fix them */
 	for (i = 0; i < json_array_size(rejected); i++) {
@@ -310,14 +209,14 @@ ingest_handle(struct collector *c, struct http_request *r, struct http_response 
 	}
 	count(c, &c->ingest_ok);
 	answer = json_pack("{s:o,s:I,s:I,s:o}", "acked", acked,
-	    "stored", (json_int_t)stored, "duplicates", (json_int_t)(nrows - (size_t)stored),
+	    "stored", (json_int_t)nstored, "duplicates", (json_int_t)(nrecs - nstored),
 	    "rejected", rejected);
 	http_json(resp, 200, answer);
 out:
-	for (i = 0; rows && i < nrows; i++)
-		free((void *)(uintptr_t)rows[i].body);
-	free(rows);
-	free(index);
+	for (i = 0; recs && i < nrecs; i++)
+		record_clear(&recs[i]);
+	free(recs);
+	free(stored);
 	json_decref(root);
 }
 
@@ -332,25 +231,36 @@ in_list(char **list, size_t n, const char *v)
 	return false;
 }
 
+struct region_buf {
+	char	*out;
+	size_t	 outlen;
+	bool	 found;
+};
+
+static int
+copy_region(const struct agent_row *a, void *arg)
+{
+	struct region_buf *b = arg;
+
+	if (a->region != NULL) {
+		snprintf(b->out, b->outlen, "%s", a->region);
+		b->found = true;
+	}
+	return 0;
+}
+
 /* The region the agent reported in its batches, or NULL. */
 static const char *
 known_region(struct collector *c, const char *agent, char *out, size_t outlen)
 {
-	sqlite3 *db = store_reader(c->st);
-	sqlite3_stmt *st;
-	const char *found = NULL;
+	struct region_buf b = { out, outlen, false };
+	char err[256];
 
-	if (sqlite3_prepare_v2(db, "SELECT region FROM agents WHERE id = ?", -1, &st,
-	    NULL) == SQLITE_OK) {
-		sqlite3_bind_text(st, 1, agent, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0)) {
-			snprintf(out, outlen, "%s", (const char *)sqlite3_column_text(st, 0));
-			found = out;
-		}
-		sqlite3_finalize(st);
+	if (store_agent_get(c->st, agent, copy_region, &b, err, sizeof(err)) < 0) {
+		log_warn("agent checks for %s: %s", agent, err);
+		return NULL;
 	}
-	store_reader_put(c->st, db);
-	return found;
+	return b.found ? out : NULL;
 }
 
 void

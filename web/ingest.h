@@ -4,7 +4,6 @@
 #define VANTAGE_INGEST_H
 
 #include "http.h"
-#include "store.h"
 
 struct collector;
 
@@ -16,9 +15,5 @@ void ingest_handle(struct collector *c, struct http_request *r,
  * agent's If-None-Match matches. */
 void ingest_agent_checks(struct collector *c, struct http_request *r,
     struct http_response *resp);
-/* Validate one result record (for tests): 0, or -1 with a message. The
- * strings in row borrow from rec. */
-int ingest_parse_result(json_t *rec, const char *agent, int64_t now_ms,
-    struct ingest_row *row, char *err, size_t errlen);
 
 #endif

@@ -23,11 +23,12 @@
 #include "http.h"
 #include "imetrics.h"
 #include "log.h"
+#include "reload.h"
 #include "timeutil.h"
 
 #define DEFAULT_CONFIG "/etc/vantage/collector.json"
 
-static volatile sig_atomic_t got_stop;
+static volatile sig_atomic_t got_stop, got_hup;
 
 static void
 usage(FILE *fp)
@@ -49,7 +50,10 @@ usage(FILE *fp)
 "  -h, --help            this help\n"
 "  -V, --version         print the version and exit\n"
 "\n"
-"SIGTERM/SIGINT: finish requests in flight and exit 0.\n"
+"SIGTERM/SIGINT: finish requests in flight and exit 0 (within 2 s).\n"
+"SIGHUP: read the config again; a valid one replaces the running one\n"
+"(checks, SLOs, alert rules, receivers, agents and keys); an invalid one is\n"
+"logged and the running one stays. listen, tls and db need a restart.\n"
 "Exit status: 0 ok, 1 runtime failure, 2 bad usage or bad config.\n"
 "Docs: man vantage-collector, README.md; config schema: collector.schema.json\n"
 "(share/vantage/ when installed, dist/ in the source tree)\n");
@@ -58,7 +62,31 @@ usage(FILE *fp)
 static void
 on_signal(int sig)
 {
-	got_stop = 1;
+	if (sig == SIGHUP)
+		got_hup = 1;
+	else
+		got_stop = 1;
+}
+
+/* Start the deliverer and the alert rules' thread when the config has
+ * rules and they do not run yet. 0 or -1. */
+static int
+start_alerting(struct collector *c, struct alerter **alerter, char *err,
+    size_t errlen)
+{
+	if (*alerter != NULL || c->conf->alerts == NULL ||
+	    c->conf->alerts->nrules == 0)
+		return 0;
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	c->curl_init = true;
+	if ((c->deliver = deliver_start(c, err, errlen)) == NULL ||
+	    (*alerter = alert_new(c, err, errlen)) == NULL ||
+	    alert_start(*alerter, err, errlen) < 0)
+		return -1;
+	log_info("alerting: %zu rules, %zu receivers, tick %lld ms",
+	    c->conf->alerts->nrules, c->conf->alerts->nreceivers,
+	    (long long)c->conf->alerts->tick_ms);
+	return 0;
 }
 
 static int
@@ -172,15 +200,36 @@ main(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	c.started_ms = time_now_ms();
 	c.evaluate_every_ms = every;
 	pthread_mutex_init(&c.snap_mu, NULL);
 	pthread_mutex_init(&c.stat_mu, NULL);
+	{
+		/* a reload waits for the readers in flight, not for every
+		 * reader still to come */
+		pthread_rwlockattr_t ra;
+
+		pthread_rwlockattr_init(&ra);
+		pthread_rwlockattr_setkind_np(&ra,
+		    PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+		pthread_rwlock_init(&c.conf_lock, &ra);
+		pthread_rwlockattr_destroy(&ra);
+	}
 	c.im = imetrics_new();
 	if ((c.st = store_open(c.conf->db, 6, err, sizeof(err))) == NULL) {
 		log_error("collector DB: %s", err);
 		goto out;
+	}
+	{
+		int64_t thr[STORE_MAX_THRESHOLDS];
+		size_t nthr = collconf_thresholds(c.conf, thr, STORE_MAX_THRESHOLDS);
+
+		if (store_set_thresholds(c.st, thr, nthr, err, sizeof(err)) < 0) {
+			log_error("collector DB: %s", err);
+			goto out;
+		}
 	}
 	/* the engine's first evaluation runs in its thread; wait for it a
 	 * little (instant on small DBs) but never let a big DB keep the
@@ -189,7 +238,8 @@ main(int argc, char **argv)
 		log_error("%s", err);
 		goto out;
 	}
-	for (int i = 0; i < 200; i++) {
+	c.eng = eng;
+	for (int i = 0; i < 200 && !got_stop; i++) {
 		struct slo_snapshot *snap = engine_snapshot(&c);
 
 		if (snap != NULL) {
@@ -210,33 +260,36 @@ main(int argc, char **argv)
 		log_error("cannot write port file %s: %s", portfile, strerror(errno));
 		goto out;
 	}
-	if (c.conf->alerts && c.conf->alerts->nrules > 0) {
-		curl_global_init(CURL_GLOBAL_DEFAULT);
-		if ((c.deliver = deliver_start(&c, err, sizeof(err))) == NULL ||
-		    (alerter = alert_new(&c, err, sizeof(err))) == NULL ||
-		    alert_start(alerter, err, sizeof(err)) < 0) {
-			log_error("alerting: %s", err);
-			goto out;
-		}
-		log_info("alerting: %zu rules, %zu receivers, tick %lld ms",
-		    c.conf->alerts->nrules, c.conf->alerts->nreceivers,
-		    (long long)c.conf->alerts->tick_ms);
+	if (start_alerting(&c, &alerter, err, sizeof(err)) < 0) {
+		log_error("alerting: %s", err);
+		goto out;
 	}
 	log_info("vantage-collector %s: %zu agents, %zu checks, %zu SLOs, DB %s",
 	    PACKAGE_VERSION, c.conf->nagents, c.conf->nchecks, c.conf->nslos,
 	    c.conf->db);
-	while (!got_stop)
+	while (!got_stop) {
 		sleep(1);	/* a signal cuts the sleep short */
+		if (got_hup && !got_stop) {
+			got_hup = 0;
+			log_info("SIGHUP: reading %s again", config);
+			if (reload_config(&c, config, err, sizeof(err)) < 0)
+				log_error("reload: %s", err);
+			else if (start_alerting(&c, &alerter, err, sizeof(err)) < 0)
+				log_error("alerting: %s", err);
+		}
+	}
 	log_info("stopping");
 	rc = 0;
 out:
 	c.stopping = 1;
+	/* an evaluation in flight gives up first: it may be reading a month */
+	engine_stop(eng);
+	c.eng = NULL;
 	http_stop(http);
 	alert_free(alerter);
 	deliver_stop(c.deliver);
-	if (c.deliver)
+	if (c.curl_init)
 		curl_global_cleanup();
-	engine_stop(eng);
 	store_close(c.st);
 	if (c.snap)
 		engine_snapshot_put(&c, c.snap);

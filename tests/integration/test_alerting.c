@@ -32,11 +32,13 @@
 #include <curl/curl.h>
 #include <jansson.h>
 #include <microhttpd.h>
-#include <sqlite3.h>
 
 #include "fixture.h"
 #include "sign.h"
 #include "spawn.h"
+#include "store.h"
+#include "store_alerts.h"
+#include "store_results.h"
 
 #define READY_MS	10000	/* a port file is written, at most */
 #define STOP_MS		15000	/* SIGTERM to exit, at most */
@@ -552,82 +554,176 @@ wait_until(bool (*pred)(void *arg), void *arg, int timeout_ms)
 	}
 }
 
-/* One integer from a query on the DB at path (read-only); -1 if none. */
-static int64_t
-db_int(const char *path, const char *sql)
-{
-	sqlite3 *db = NULL;
-	sqlite3_stmt *st = NULL;
-	int64_t v = -1;
+/* ---- what the collector DB says (read-only, through the store) ---- */
 
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
-		sqlite3_busy_timeout(db, 2000);
-		if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
-		    sqlite3_step(st) == SQLITE_ROW &&
-		    sqlite3_column_type(st, 0) != SQLITE_NULL)
-			v = sqlite3_column_int64(st, 0);
-		sqlite3_finalize(st);
+enum q_kind {
+	Q_OK_STREAK,	/* the longest ok_streak of agent's newest results */
+	Q_INCIDENTS,	/* incidents (of status) */
+	Q_DELIVERIES,	/* deliveries matching the filters */
+	Q_NEWER,	/* series whose newest result started after ts */
+};
+
+/* A question on the collector DB; unset filters match everything. */
+struct dbq {
+	enum q_kind	 kind;
+	const char	*agent;		/* Q_OK_STREAK */
+	const char	*status;	/* Q_INCIDENTS, Q_DELIVERIES */
+	const char	*receiver;	/* Q_DELIVERIES */
+	int64_t		 attempts;	/* > 0: exactly */
+	int64_t		 last_status;	/* > 0: exactly */
+	int64_t		 quick_ms;	/* > 0: sent_at - created_at below it */
+	bool		 unfinished;	/* pending or sending */
+	int64_t		 ts;		/* Q_NEWER */
+};
+
+struct dbq_run {
+	const struct dbq	*q;
+	int64_t			 n;
+	int64_t			*ids;
+	size_t			 nids;
+};
+
+static int
+q_latest(const struct stored_result *r, void *arg)
+{
+	struct dbq_run *x = arg;
+
+	if (x->q->kind == Q_OK_STREAK) {
+		if (strcmp(r->series->agent, x->q->agent) == 0 && r->ok_streak > x->n)
+			x->n = r->ok_streak;
+	} else if (r->rec.ts > x->q->ts)
+		x->n++;
+	return 0;
+}
+
+static int
+q_incident(const struct incident_row *r, void *arg)
+{
+	struct dbq_run *x = arg;
+
+	if (x->q->kind == Q_INCIDENTS) {
+		x->n += x->q->status == NULL || strcmp(r->status, x->q->status) == 0;
+		return 0;
 	}
-	sqlite3_close(db);
-	return v;
+	x->ids = realloc(x->ids, (x->nids + 1) * sizeof(*x->ids));
+	ck_assert_ptr_nonnull(x->ids);
+	x->ids[x->nids++] = r->id;
+	return 0;
 }
 
-static int64_t db_q(const char *db, const char *f, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static int64_t
-db_q(const char *db, const char *f, ...)
+static int
+q_delivery(const struct delivery_row *d, void *arg)
 {
-	va_list ap;
-	char *sql = NULL;
-	int64_t v;
-	int rc;
+	struct dbq_run *x = arg;
+	const struct dbq *q = x->q;
 
-	va_start(ap, f);
-	rc = vasprintf(&sql, f, ap);
-	va_end(ap);
-	ck_assert_msg(rc >= 0, "out of memory");
-	v = db_int(db, sql);
-	free(sql);
-	return v;
+	if ((q->status && strcmp(d->status, q->status) != 0) ||
+	    (q->receiver && strcmp(d->receiver, q->receiver) != 0) ||
+	    (q->attempts > 0 && d->attempts != q->attempts) ||
+	    (q->last_status > 0 && d->last_status != q->last_status) ||
+	    (q->quick_ms > 0 && (d->sent_at == 0 ||
+	    d->sent_at - d->created_at >= q->quick_ms)) ||
+	    (q->unfinished && strcmp(d->status, "pending") != 0 &&
+	    strcmp(d->status, "sending") != 0))
+		return 0;
+	x->n++;
+	return 0;
 }
 
-struct count_pred {
-	const char	*db;
-	char		*sql;
-	int64_t		 min, last;
+/* The answer to q from the DB at path (a new read-only store each time, as
+ * vantage-report opens it); -1 when the DB cannot be read (not made yet)
+ * or, for Q_OK_STREAK, has no result of the agent. */
+static int64_t
+db_ask(const char *path, const struct dbq *q)
+{
+	struct dbq_run x = { q, 0, NULL, 0 };
+	struct store *st;
+	char err[256];
+	int rc = 0;
+
+	if ((st = store_open_readonly(path, err, sizeof(err))) == NULL)
+		return -1;
+	switch (q->kind) {
+	case Q_OK_STREAK:
+		x.n = -1;
+		/* FALLTHROUGH */
+	case Q_NEWER:
+		rc = store_latest_each(st, NULL, q_latest, &x, err, sizeof(err));
+		break;
+	case Q_INCIDENTS:
+	case Q_DELIVERIES:
+		rc = store_incidents_recent(st, 0, 1000000, q_incident, &x, err,
+		    sizeof(err));
+		for (size_t i = 0; rc == 0 && i < x.nids; i++)
+			rc = store_deliveries_of(st, x.ids[i], q_delivery, &x, err,
+			    sizeof(err));
+		break;
+	}
+	store_close(st);
+	free(x.ids);
+	if (rc < 0) {
+		fprintf(stderr, "%s: %s\n", path, err);
+		return -1;
+	}
+	return x.n;
+}
+
+/* The first incident's id and start; false when there is none. */
+static int
+first_incident(const struct incident_row *r, void *arg)
+{
+	int64_t *v = arg;
+
+	if (v[0] == 0 || r->id < v[0]) {
+		v[0] = r->id;
+		v[1] = r->started_at;
+	}
+	return 0;
+}
+
+static bool
+db_incident(const char *path, int64_t *id, int64_t *started)
+{
+	int64_t v[2] = { 0, 0 };
+	struct store *st;
+	char err[256];
+
+	if ((st = store_open_readonly(path, err, sizeof(err))) == NULL)
+		return false;
+	if (store_incidents_recent(st, 0, 1000000, first_incident, v, err,
+	    sizeof(err)) < 0)
+		v[0] = 0;
+	store_close(st);
+	*id = v[0];
+	*started = v[1];
+	return v[0] != 0;
+}
+
+struct db_pred {
+	const char		*db;
+	const struct dbq	*q;
+	int64_t			 min, max, last;
 };
 
 static bool
-count_reached(void *arg)
+db_reached(void *arg)
 {
-	struct count_pred *p = arg;
+	struct db_pred *p = arg;
 
-	p->last = db_int(p->db, p->sql);
-	return p->last >= p->min;
+	p->last = db_ask(p->db, p->q);
+	return p->last >= p->min && p->last <= p->max;
 }
 
-static void wait_count(const char *db, int64_t min, int timeout_ms,
-    const char *sql_fmt, ...) __attribute__((format(printf, 4, 5)));
-
-/* Wait until the query (made from sql_fmt) on db gives at least min. */
+/* Wait until the answer to q on db is in [min, max]. */
 static void
-wait_count(const char *db, int64_t min, int timeout_ms, const char *sql_fmt, ...)
+wait_db(const char *db, const struct dbq *q, int64_t min, int64_t max,
+    int timeout_ms, const char *what)
 {
-	struct count_pred p = { db, NULL, min, -1 };
-	va_list ap;
-	int rc;
+	struct db_pred p = { db, q, min, max, -1 };
 
-	va_start(ap, sql_fmt);
-	rc = vasprintf(&p.sql, sql_fmt, ap);
-	va_end(ap);
-	ck_assert_msg(rc >= 0, "out of memory");
-	if (!wait_until(count_reached, &p, timeout_ms)) {
-		fprintf(stderr, "query on %s:\n  %s\n", db, p.sql);
-		req(0, "waited %d ms: the query gives %lld, want at least %lld",
-		    timeout_ms, (long long)p.last, (long long)min);
-	}
-	free(p.sql);
+	if (!wait_until(db_reached, &p, timeout_ms))
+		req(0, "waited %d ms on %s: %s is %lld, want %lld to %lld", timeout_ms,
+		    db, what, (long long)p.last, (long long)min, (long long)max);
 }
 
 /* Every receiver has at least want[i] requests. */
@@ -813,7 +909,7 @@ START_TEST(test_alerting)
 	json_t *o, *inc, *dl, *x;
 	struct rreq q0, q1, q2;
 	struct spawn tr;
-	int64_t opened, deliveries;
+	int64_t opened, deliveries, id;
 	size_t k;
 
 	daemon_init(&c, true, "collector");
@@ -829,21 +925,20 @@ START_TEST(test_alerting)
 
 	/* healthy: results from both regions, no incident */
 	for (size_t i = 0; i < NAGENTS; i++)
-		wait_count(c.db, 4, SHIP_MS, "SELECT ok_streak FROM latest WHERE agent = "
-		    "'%s'", agent_ids[i]);
-	req(db_int(c.db, "SELECT count(*) FROM incidents") == 0, "an incident while "
-	    "everything passes");
+		wait_db(c.db, &(struct dbq){ .kind = Q_OK_STREAK, .agent = agent_ids[i] },
+		    4, INT64_MAX, SHIP_MS, "the agent's ok_streak");
+	req(db_ask(c.db, &(struct dbq){ .kind = Q_INCIDENTS }) == 0, "an incident "
+	    "while everything passes");
 
 	/* the target fails: one incident, one trigger per receiver */
 	fixture_set_health(T.fx, 503);
-	wait_count(c.db, 1, ALERT_MS, "SELECT count(*) FROM incidents WHERE status = "
-	    "'open'");
-	opened = db_int(c.db, "SELECT started_at FROM incidents");
-	snprintf(incident, sizeof(incident), "inc-%lld",
-	    (long long)db_int(c.db, "SELECT id FROM incidents"));
-	req(db_int(c.db, "SELECT count(*) FROM incidents") == 1, "more than one "
+	wait_db(c.db, &(struct dbq){ .kind = Q_INCIDENTS, .status = "open" }, 1,
+	    INT64_MAX, ALERT_MS, "open incidents");
+	req(db_incident(c.db, &id, &opened), "no incident");
+	snprintf(incident, sizeof(incident), "inc-%lld", (long long)id);
+	req(db_ask(c.db, &(struct dbq){ .kind = Q_INCIDENTS }) == 1, "more than one "
 	    "incident");
-	req(db_int(c.db, "SELECT count(*) FROM deliveries") == (int64_t)NRECEIVERS,
+	req(db_ask(c.db, &(struct dbq){ .kind = Q_DELIVERIES }) == (int64_t)NRECEIVERS,
 	    "not one delivery per receiver");
 	for (size_t i = 0; i < NRECEIVERS; i++)
 		want[i] = 1;
@@ -865,10 +960,9 @@ START_TEST(test_alerting)
 		req(q1.at_ms - opened < 1500, "%s got its trigger %lld ms after the "
 		    "incident opened", receivers[i].name, (long long)(q1.at_ms - opened));
 		announces(i, 0, "trigger", incident);
-		req(db_q(c.db, "SELECT count(*) FROM deliveries WHERE receiver = '%s' AND "
-		    "status = 'sent' AND attempts = 1 AND sent_at - created_at < 1500",
-		    receivers[i].name) == 1, "%s: no quick delivery in the log",
-		    receivers[i].name);
+		req(db_ask(c.db, &(struct dbq){ .kind = Q_DELIVERIES, .receiver =
+		    receivers[i].name, .status = "sent", .attempts = 1, .quick_ms =
+		    1500 }) == 1, "%s: no quick delivery in the log", receivers[i].name);
 	}
 	/* flaky: two 500s, then accepted: one notification after retries,
 	 * with the backoff between attempts */
@@ -882,8 +976,9 @@ START_TEST(test_alerting)
 	free(q1.body);
 	free(q2.body);
 	announces(7, 2, "trigger", incident);
-	wait_count(c.db, 1, ALERT_MS, "SELECT count(*) FROM deliveries WHERE receiver = "
-	    "'flaky' AND status = 'sent' AND attempts = 3 AND last_status = 200");
+	wait_db(c.db, &(struct dbq){ .kind = Q_DELIVERIES, .receiver = "flaky",
+	    .status = "sent", .attempts = 3, .last_status = 200 }, 1, INT64_MAX,
+	    ALERT_MS, "flaky's sent deliveries after 3 attempts");
 	/* throttled: the retry waits for Retry-After: 1 */
 	req(rcv_get("throttled", 0, &q0) && rcv_get("throttled", 1, &q1),
 	    "throttled: not two requests");
@@ -893,40 +988,42 @@ START_TEST(test_alerting)
 	free(q0.body);
 	free(q1.body);
 	announces(8, 1, "trigger", incident);
-	wait_count(c.db, 1, ALERT_MS, "SELECT count(*) FROM deliveries WHERE receiver = "
-	    "'throttled' AND status = 'sent' AND attempts = 2");
+	wait_db(c.db, &(struct dbq){ .kind = Q_DELIVERIES, .receiver = "throttled",
+	    .status = "sent", .attempts = 2 }, 1, INT64_MAX, ALERT_MS,
+	    "throttled's sent deliveries after 2 attempts");
 	/* hanging: given up after its max_attempts, never sent */
-	wait_count(c.db, 1, ALERT_MS, "SELECT count(*) FROM deliveries WHERE receiver = "
-	    "'hanging' AND status = 'failed' AND attempts = 2");
+	wait_db(c.db, &(struct dbq){ .kind = Q_DELIVERIES, .receiver = "hanging",
+	    .status = "failed", .attempts = 2 }, 1, INT64_MAX, ALERT_MS,
+	    "hanging's failed deliveries after 2 attempts");
 
 	/* restart mid-incident: nothing new goes out */
-	deliveries = db_int(c.db, "SELECT count(*) FROM deliveries");
+	deliveries = db_ask(c.db, &(struct dbq){ .kind = Q_DELIVERIES });
 	for (size_t i = 0; i < NRECEIVERS; i++)
 		before[i] = rcv_count(receivers[i].name);
 	stop_daemon(&c);
 	restart_collector(&c);
-	wait_count(c.db, 1, SHIP_MS, "SELECT count(*) FROM results WHERE ts > %lld",
-	    (long long)wall_ms());
+	wait_db(c.db, &(struct dbq){ .kind = Q_NEWER, .ts = wall_ms() }, 1, INT64_MAX,
+	    SHIP_MS, "results after the restart");
 	usleep(QUIET_MS * 1000);
 	for (size_t i = 0; i < NRECEIVERS; i++)
 		req(rcv_count(receivers[i].name) == before[i], "%s got %zu requests after "
 		    "the restart", receivers[i].name, rcv_count(receivers[i].name) -
 		    before[i]);
-	req(db_int(c.db, "SELECT count(*) FROM deliveries") == deliveries,
+	req(db_ask(c.db, &(struct dbq){ .kind = Q_DELIVERIES }) == deliveries,
 	    "deliveries queued after the restart");
-	req(db_int(c.db, "SELECT count(*) FROM incidents WHERE status = 'open'") == 1,
+	req(db_ask(c.db, &(struct dbq){ .kind = Q_INCIDENTS, .status = "open" }) == 1,
 	    "the incident is not open after the restart");
 
 	/* the target recovers: one resolve per receiver */
 	fixture_set_health(T.fx, 0);
-	wait_count(c.db, 1, ALERT_MS, "SELECT count(*) FROM incidents WHERE status = "
-	    "'resolved'");
+	wait_db(c.db, &(struct dbq){ .kind = Q_INCIDENTS, .status = "resolved" }, 1,
+	    INT64_MAX, ALERT_MS, "resolved incidents");
 	for (size_t i = 0; i < NRECEIVERS; i++)
 		want[i] = before[i] + 1;
 	want[9] = before[9] + 2;
 	wait_requests(want, ALERT_MS, "resolve");
-	wait_count(c.db, 0, ALERT_MS, "SELECT -count(*) FROM deliveries WHERE status "
-	    "IN ('pending', 'sending')");
+	wait_db(c.db, &(struct dbq){ .kind = Q_DELIVERIES, .unfinished = true }, 0, 0,
+	    ALERT_MS, "deliveries pending or sending");
 	for (size_t i = 0; i < NRECEIVERS - 1; i++) {
 		size_t triggers = 0, resolves = 0;
 

@@ -166,7 +166,7 @@ for copy in online vacuum; do
 	out=$(sqlite3 "$f" "PRAGMA user_version" 2>&1)
 	[ "$out" = "$version" ] && pass ||
 		fail "$copy backup: user_version $out, the live DB has $version"
-	for table in results rollup_1m latest agents; do
+	for table in series results rollup_1m latest agents; do
 		n=$(sqlite3 "$f" "SELECT count(*) FROM $table" 2>&1)
 		case $n in
 		''|*[!0-9]*) fail "$copy backup: counting $table: $n" ;;

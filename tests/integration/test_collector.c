@@ -23,9 +23,12 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
+#include <pthread.h>
+
 #include "certgen.h"
 #include "sign.h"
 #include "spawn.h"
+#include "store.h"
 
 /* the collector's migrations (web/sql_collector.c): the schema version */
 extern const size_t collector_migrations_count;
@@ -511,17 +514,21 @@ mk_batch(const char *agent, const char *region, json_t *results)
 	    "version", "test", "outbox_depth", 0, "results", results);
 }
 
-/* n ok results of check by A1 with seqs first.. and recent timestamps. */
+/* n ok results of check by A1 with seqs first.. and recent timestamps.
+ * A seq always has the same ts (and total_us) in a test, so a batch sent
+ * again is the same records, as an agent resends them. */
 static json_t *
 simple_batch(json_int_t first, int n, const char *check)
 {
+	static int64_t base;
 	json_t *arr = json_array();
-	int64_t now = wall_ms();
 
+	if (base == 0)
+		base = wall_ms() - 30000;
 	for (int i = 0; i < n; i++)
 		json_array_append_new(arr, mk_result(A1, "eu-central", first + i,
-		    now - 30000 + i, check, "front_door", "cloudflare", true,
-		    100000 + i));
+		    base + first + i, check, "front_door", "cloudflare", true,
+		    100000 + first + i));
 	return mk_batch(A1, "eu-central", arr);
 }
 
@@ -678,7 +685,7 @@ START_TEST(test_ingest_valid)
 {
 	struct reply r;
 	json_t *batch, *sent, *got;
-	char *seqs, *body;
+	char *seqs;
 
 	write_config("%s", "");
 	start_collector();
@@ -690,20 +697,28 @@ START_TEST(test_ingest_valid)
 	reply_free(&r);
 
 	req(db_rows() == 5, "%lld rows, want 5", (long long)db_rows());
-	seqs = db_text("SELECT group_concat(seq) FROM (SELECT seq FROM results WHERE "
-	    "agent = '" A1 "' ORDER BY seq)");
+	seqs = db_text("SELECT group_concat(seq) FROM (SELECT r.seq FROM results r "
+	    "JOIN series s ON s.id = r.series WHERE s.agent = '" A1 "' ORDER BY r.seq)");
 	req(strcmp(seqs, "1,2,3,4,5") == 0, "stored seqs %s", seqs);
 	free(seqs);
-	req(db_int("SELECT count(*) FROM results WHERE region = 'eu-central' AND "
-	    "layer = 'front_door' AND check_name = 'fd-home' AND ok = 1") == 5,
+	req(db_int("SELECT count(*) FROM results r JOIN series s ON s.id = r.series "
+	    "WHERE s.region = 'eu-central' AND s.layer = 'front_door' AND "
+	    "s.check_name = 'fd-home' AND r.flags & 1") == 5,
 	    "the rows do not carry the batch's labels");
-	/* the record is kept as sent */
-	body = db_text("SELECT body FROM results WHERE agent = '" A1 "' AND seq = 3");
-	got = json_loads(body, 0, NULL);
+	/* the record is served as sent, field for field */
+	get("/api/v1/results?agent=" A1 "&limit=10", 200, &r);
+	got = NULL;
+	{
+		size_t i;
+		json_t *v;
+
+		json_array_foreach(json_object_get(r.json, "results"), i, v)
+			if (json_integer_value(json_object_get(v, "seq")) == 3)
+				got = v;
+	}
 	sent = json_array_get(json_object_get(batch, "results"), 2);
-	req(got != NULL && json_equal(got, sent), "row 3 body differs: %s", body);
-	json_decref(got);
-	free(body);
+	req(got != NULL && json_equal(got, sent), "record 3 differs: %s", r.body);
+	reply_free(&r);
 
 	/* the status view has the newest result of the check */
 	get("/api/v1/status", 200, &r);
@@ -1291,11 +1306,13 @@ START_TEST(test_slo_numbers)
 	req(fd.good < fd.total && lat.good < all.good, "the script has no failures");
 
 	/* what we sent is what the raw rows say */
-	req(db_int("SELECT count(*) FROM results WHERE layer = 'front_door'") ==
-	    fd.total && db_int("SELECT sum(ok) FROM results WHERE layer = "
-	    "'front_door'") == fd.good, "raw rows differ from what was sent (fd)");
-	req(db_int("SELECT count(*) FROM results WHERE ok = 1 AND total_us <= 200000")
-	    == lat.good, "raw rows differ from what was sent (latency)");
+	req(db_int("SELECT count(*) FROM results r JOIN series s ON s.id = r.series "
+	    "WHERE s.layer = 'front_door'") == fd.total && db_int("SELECT "
+	    "sum(r.flags & 1) FROM results r JOIN series s ON s.id = r.series WHERE "
+	    "s.layer = 'front_door'") == fd.good,
+	    "raw rows differ from what was sent (fd)");
+	req(db_int("SELECT count(*) FROM results WHERE flags & 1 AND total_us <= "
+	    "200000") == lat.good, "raw rows differ from what was sent (latency)");
 
 	wait_evaluated(t, &r);
 	want_slo(find_slo(json_object_get(r.json, "slos"), "fd"), "fd", 0.995, fd);
@@ -1323,6 +1340,23 @@ START_TEST(test_slo_numbers)
 	    fleet_expect("front_door", NULL, "fastly", 0));
 	reply_free(&one);
 	get("/api/v1/slos/lat", 200, &one);
+	/* each breakdown sums exactly to its SLO (a latency SLO's too) */
+	for (int d = 0; d < 3; d++) {
+		static const char *const dims[] = { "region", "layer", "provider" };
+		json_t *arr = json_object_get(json_object_get(one.json, "by"), dims[d]);
+		int64_t sg = 0, stot = 0;
+		size_t i;
+		json_t *g;
+
+		req(json_array_size(arr) > 0, "no %s breakdown", dims[d]);
+		json_array_foreach(arr, i, g) {
+			sg += jint(g, "good");
+			stot += jint(g, "total");
+		}
+		req(sg == lat.good && stot == lat.total, "by %s sums to %lld/%lld, the "
+		    "SLO is %lld/%lld", dims[d], (long long)sg, (long long)stot,
+		    (long long)lat.good, (long long)lat.total);
+	}
 	want_breakdown(one.json, "layer", "edge", lat,
 	    fleet_expect("edge", NULL, NULL, LAT_THRESHOLD_US));
 	want_breakdown(one.json, "region", "eu-central", lat,
@@ -1954,6 +1988,293 @@ START_TEST(test_restart)
 }
 END_TEST
 
+
+/* ---- lifecycle: reload and stop ---- */
+
+#define RELOAD_BATCHES	40	/* batches sent across a reload */
+#define RELOAD_SIZE	25	/* results in each */
+
+struct sender {
+	long	 status[RELOAD_BATCHES];
+	int64_t	 stored[RELOAD_BATCHES];
+};
+
+/* Send RELOAD_BATCHES batches of new results as A1, one after the other,
+ * recording each answer (no assertions off the main thread). */
+static void *
+send_batches(void *arg)
+{
+	struct sender *sd = arg;
+
+	for (int b = 0; b < RELOAD_BATCHES; b++) {
+		json_t *batch = simple_batch(1000 + (json_int_t)b * RELOAD_SIZE,
+		    RELOAD_SIZE, "fd-home");
+		char *body = json_dumps(batch, JSON_COMPACT);
+		struct curl_slist *h = sign_now(A1, A1_KEY, "POST", "/api/v1/ingest",
+		    body, strlen(body));
+		struct reply r;
+
+		if (http_send("POST", "/api/v1/ingest", h, body, strlen(body),
+		    SEND_BUFFER, &r) == 0) {
+			sd->status[b] = r.status;
+			sd->stored[b] = json_integer_value(json_object_get(r.json, "stored"));
+		}
+		reply_free(&r);
+		curl_slist_free_all(h);
+		free(body);
+		json_decref(batch);
+		sleep_ms(20);
+	}
+	return NULL;
+}
+
+/* The total of SLO name in the newest evaluation after t. */
+static int64_t
+slo_total_after(const char *name, int64_t t)
+{
+	struct reply r;
+	json_t *o;
+	int64_t total;
+
+	wait_evaluated(t, &r);
+	o = find_slo(json_object_get(r.json, "slos"), name);
+	req(o != NULL, "no SLO %s in %s", name, r.body);
+	total = jint(o, "total");
+	reply_free(&r);
+	return total;
+}
+
+/* SIGHUP while batches arrive: none is refused or lost, the new SLO,
+ * check and agent take effect, the counts stay exact; then a config with
+ * an error, and one that moves the listener, are refused and the running
+ * config stays. */
+START_TEST(test_reload)
+{
+	const char *slo1 = "\"slos\": [{\"name\": \"all\", \"objective\": 99, "
+	    "\"selector\": {}}],";
+	struct sender sd;
+	struct reply r;
+	pthread_t th;
+	char etag1[128], *log, *bad;
+	int64_t sent = 0, t0;
+	json_t *batch;
+
+	memset(&sd, 0, sizeof(sd));
+	write_config("%s \"checks\": [{\"name\": \"c1\", \"url\": "
+	    "\"https://a.example/\"}],", slo1);
+	start_collector();
+	batch = simple_batch(1, 10, "fd-home");
+	ingest(batch, &r);
+	want_ingested(&r, 1, 10, 10, 0);
+	reply_free(&r);
+	json_decref(batch);
+	sent = 10;
+	req(slo_total_after("all", wall_ms()) == sent, "before the reload");
+	{
+		char *body = NULL;
+		struct curl_slist *h = sign_now(A1, A1_KEY, "GET",
+		    "/api/v1/agent/checks", "", 0);
+
+		call("GET", "/api/v1/agent/checks", h, body, 200, &r);
+		snprintf(etag1, sizeof(etag1), "%s", r.etag);
+		curl_slist_free_all(h);
+		reply_free(&r);
+	}
+
+	/* the new config: a second SLO, a second check, a third agent */
+	req(pthread_create(&th, NULL, send_batches, &sd) == 0, "pthread_create");
+	sleep_ms(200);
+	{
+		char *text = fmt("{\n  \"listen\": \"127.0.0.1:0\",\n  \"db\": \"%s\",\n"
+		    "  \"agents\": [{\"id\": \"%s\", \"key\": \"%s\"}, {\"id\": \"%s\", "
+		    "\"key\": \"%s\"}, {\"id\": \"it-a3\", \"key\": "
+		    "\"a3-key-00112233445566\"}],\n"
+		    "  \"checks\": [{\"name\": \"c1\", \"url\": \"https://a.example/\"}, "
+		    "{\"name\": \"c2\", \"url\": \"https://b.example/\"}],\n"
+		    "  \"slos\": [{\"name\": \"all\", \"objective\": 99, \"selector\": {}}, "
+		    "{\"name\": \"fast\", \"objective\": 90, \"sli\": \"latency\", "
+		    "\"threshold\": \"150ms\", \"selector\": {\"check\": \"fd-home\"}}]\n}\n",
+		    T.db, A1, A1_KEY, A2, A2_KEY);
+
+		req(spawn_write_file(T.conf, text) == 0, "cannot write %s", T.conf);
+		free(text);
+	}
+	req(spawn_signal(&T.proc, SIGHUP) == 0, "SIGHUP");
+	req(pthread_join(th, NULL) == 0, "pthread_join");
+	for (int b = 0; b < RELOAD_BATCHES; b++) {
+		req(sd.status[b] == 200, "batch %d across the reload: status %ld", b,
+		    sd.status[b]);
+		req(sd.stored[b] == RELOAD_SIZE, "batch %d stored %lld of %d", b,
+		    (long long)sd.stored[b], RELOAD_SIZE);
+		sent += RELOAD_SIZE;
+	}
+	/* the new SLO is evaluated, over every result sent, and exactly */
+	t0 = wall_ms();
+	req(slo_total_after("all", t0) == sent, "all: not every result counted");
+	{
+		int64_t good = 0;
+		struct reply q;
+		json_t *o;
+
+		/* simple_batch: total_us 100000 + seq, so runs with seq <=
+		 * 50000 are within 150 ms: every one of them */
+		wait_evaluated(t0, &q);
+		o = find_slo(json_object_get(q.json, "slos"), "fast");
+		req(o != NULL, "the reloaded SLO is missing: %s", q.body);
+		good = jint(o, "good");
+		req(jint(o, "total") == sent && good == sent, "fast: %lld/%lld of %lld",
+		    (long long)good, (long long)jint(o, "total"), (long long)sent);
+		reply_free(&q);
+	}
+	/* agents see the new check set */
+	{
+		struct curl_slist *h = sign_now(A1, A1_KEY, "GET",
+		    "/api/v1/agent/checks", "", 0);
+
+		call("GET", "/api/v1/agent/checks", h, NULL, 200, &r);
+		req(strcmp(r.etag, etag1) != 0, "the ETag did not change");
+		req(json_array_size(json_object_get(r.json, "checks")) == 2,
+		    "checks after the reload: %s", r.body);
+		curl_slist_free_all(h);
+		reply_free(&r);
+	}
+	/* the new agent's key works */
+	batch = mk_batch("it-a3", "ap-south", json_pack("[o]", mk_result("it-a3",
+	    "ap-south", 1, wall_ms() - 1000, "fd-home", "front_door", "cloudflare",
+	    true, 1000)));
+	ingest_as("it-a3", "a3-key-00112233445566", batch, 200, &r);
+	reply_free(&r);
+	json_decref(batch);
+	sent++;
+
+	/* a config with an error is refused, with file:line:column, and the
+	 * running one stays */
+	bad = fmt("{\n  \"listen\": \"127.0.0.1:0\",\n  \"db\": \"%s\",\n"
+	    "  \"agents\": [{\"id\": \"%s\", \"key\": \"%s\"}],\n"
+	    "  \"slos\": [{\"name\": \"x\", \"objective\": 99, \"selector\": {},\n"
+	    "    \"colour\": \"red\"}]\n}\n", T.db, A1, A1_KEY);
+	req(spawn_write_file(T.conf, bad) == 0, "cannot write %s", T.conf);
+	free(bad);
+	req(spawn_signal(&T.proc, SIGHUP) == 0, "SIGHUP");
+	sleep_ms(1500);
+	req(spawn_running(&T.proc), "a bad reload stopped the collector");
+	log = spawn_read_file(T.proc.err_path, NULL);
+	req(log && strstr(log, "reload: ") && strstr(log, "the running config stays"),
+	    "no reload error in the log");
+	req(strstr(log, ":5:") != NULL && strstr(log, "colour") != NULL,
+	    "the reload error does not point at line 5 and the key: %s", log);
+	free(log);
+	/* the refused config has no it-a3: the running one still does */
+	batch = mk_batch("it-a3", "ap-south", json_pack("[o]", mk_result("it-a3",
+	    "ap-south", 2, wall_ms() - 1000, "fd-home", "front_door", "cloudflare",
+	    true, 1000)));
+	ingest_as("it-a3", "a3-key-00112233445566", batch, 200, &r);
+	reply_free(&r);
+	json_decref(batch);
+	sent++;
+	t0 = wall_ms();
+	req(slo_total_after("fast", t0) == sent, "the SLOs changed after a refused "
+	    "reload");
+
+	/* a new listen address needs a restart: refused too */
+	write_config("%s \"read_token\": \"x0x0x0x0x0x0x0\",", slo1);
+	{
+		char *text = spawn_read_file(T.conf, NULL);
+		char *moved = fmt("%s", text);
+		char *p = strstr(moved, "127.0.0.1:0");
+
+		req(p != NULL, "no listen in the config");
+		memcpy(p, "127.0.0.2:0", 11);
+		req(spawn_write_file(T.conf, moved) == 0, "cannot write");
+		free(text);
+		free(moved);
+	}
+	req(spawn_signal(&T.proc, SIGHUP) == 0, "SIGHUP");
+	sleep_ms(1500);
+	log = spawn_read_file(T.proc.err_path, NULL);
+	req(log && strstr(log, "\"listen\" changed, which needs a restart"),
+	    "a moved listener was not refused");
+	free(log);
+	get("/api/v1/slos", 200, &r);	/* no read token: the old config runs */
+	reply_free(&r);
+	stop_collector();
+}
+END_TEST
+
+/* SIGTERM while the first (cold) evaluation reads a big DB: the collector
+ * exits within 2 s, and the DB is sound. */
+START_TEST(test_stop_mid_evaluation)
+{
+	struct store_bulk *b;
+	struct store *st;
+	char err[256];
+	int64_t day = 86400000, now = wall_ms(), t0, took;
+	char *log;
+	int series = 20000;
+
+	write_config("\"slos\": [{\"name\": \"all\", \"objective\": 99, "
+	    "\"window\": \"30d\", \"selector\": {}}],");
+	/* many series with a month of day rows: a long cold evaluation */
+	req((st = store_open(T.db, 1, err, sizeof(err))) != NULL, "%s", err);
+	store_close(st);
+	req((b = store_bulk_open(T.db, err, sizeof(err))) != NULL, "%s", err);
+	for (int i = 0; i < series; i++) {
+		struct store_series s;
+		struct rollup_row row;
+		char check[32];
+		int64_t id;
+
+		memset(&s, 0, sizeof(s));
+		snprintf(check, sizeof(check), "c%05d", i);
+		s.check = check;
+		s.agent = A1;
+		s.region = "eu-central";
+		s.created_at = now - 31 * day;
+		req(store_bulk_series(b, &s, &id, err, sizeof(err)) == 0, "%s", err);
+		memset(&row, 0, sizeof(row));
+		row.series = id;
+		for (int d = 1; d <= 28; d++) {
+			row.tier = STORE_1D;
+			row.bucket = now - now % day - d * day;
+			row.total = row.good = 100;
+			req(store_bulk_rollup(b, &row, err, sizeof(err)) == 0, "%s", err);
+		}
+	}
+	req(store_bulk_close(b, err, sizeof(err)) == 0, "%s", err);
+	write_config("\"slos\": [{\"name\": \"all\", \"objective\": 99, "
+	    "\"window\": \"30d\", \"selector\": {}}],");
+	run_collector(T.conf, "--evaluate-every", "15s", "--log-level", "debug",
+	    (char *)NULL);
+	/* the first (cold) evaluation starts at once and takes a while here:
+	 * stop it once it has begun */
+	for (int i = 0; i < 3000; i++) {
+		log = spawn_read_file(T.proc.err_path, NULL);
+		if (log && strstr(log, "SLO engine: evaluating")) {
+			free(log);
+			break;
+		}
+		free(log);
+		req(spawn_running(&T.proc), "the collector died");
+		sleep_ms(10);
+	}
+	t0 = spawn_now_us();
+	req(spawn_signal(&T.proc, SIGTERM) == 0, "SIGTERM");
+	req(spawn_wait(&T.proc, 10000) == 0, "the collector did not stop");
+	took = (spawn_now_us() - t0) / 1000;
+	req(spawn_exit_code(&T.proc) == 0, "exit %d", spawn_exit_code(&T.proc));
+	req(took <= 2000, "stopping took %lld ms mid-evaluation", (long long)took);
+	log = spawn_read_file(T.proc.err_path, NULL);
+	req(log != NULL, "no log");
+	/* it was stopped in the middle: no evaluation finished */
+	req(strstr(log, "SLO engine: cold evaluation of") == NULL,
+	    "the evaluation finished before SIGTERM (make the DB bigger): %s", log);
+	free(log);
+	req((st = store_open(T.db, 1, err, sizeof(err))) != NULL, "%s", err);
+	req(store_quick_check(st, err, sizeof(err)) == 0, "after the stop: %s", err);
+	store_close(st);
+}
+END_TEST
+
 static Suite *
 collector_suite(void)
 {
@@ -1961,6 +2282,7 @@ collector_suite(void)
 	TCase *in = tcase_create("ingest");
 	TCase *api = tcase_create("api");
 	TCase *ops = tcase_create("operations");
+	TCase *life = tcase_create("lifecycle");
 
 	tcase_add_checked_fixture(in, setup, teardown);
 	tcase_set_timeout(in, 60);
@@ -1989,6 +2311,12 @@ collector_suite(void)
 	tcase_add_test(ops, test_check_config_errors);
 	tcase_add_test(ops, test_restart);
 	suite_add_tcase(s, ops);
+
+	tcase_add_checked_fixture(life, setup, teardown);
+	tcase_set_timeout(life, 120);
+	tcase_add_test(life, test_reload);
+	tcase_add_test(life, test_stop_mid_evaluation);
+	suite_add_tcase(s, life);
 	return s;
 }
 

@@ -1424,6 +1424,12 @@ collector_path(void)
 	return p && *p ? p : "web/vantage-collector";
 }
 
+/* The collector DB's results, newest results and rollups with their
+ * series' labels (check_name, region, ...). */
+#define DB_RESULTS	"results r JOIN series s ON s.id = r.series"
+#define DB_LATEST	"latest l JOIN series s ON s.id = l.series"
+#define DB_ROLLUP(t)	t " r JOIN series s ON s.id = r.series"
+
 static int64_t
 db_int(const char *path, const char *sql)
 {
@@ -1546,8 +1552,9 @@ START_TEST(test_inconclusive_collector)
 
 	/* at least 4 results of each check stored by the collector */
 	deadline = spawn_now_us() + (int64_t)WAIT_MS * 1000;
-	while (db_int(cdb, "SELECT count(*) FROM results WHERE check_name = 'down'") < 4 ||
-	    db_int(cdb, "SELECT count(*) FROM results WHERE check_name = 'up'") < 4) {
+	while (db_int(cdb, "SELECT count(*) FROM " DB_RESULTS " WHERE s.check_name = "
+	    "'down'") < 4 || db_int(cdb, "SELECT count(*) FROM " DB_RESULTS " WHERE "
+	    "s.check_name = 'up'") < 4) {
 		req(spawn_running(&T.proc) && spawn_running(&T.coll), "a daemon died");
 		req(spawn_now_us() < deadline, "results did not reach the collector "
 		    "within %d ms", WAIT_MS);
@@ -1556,25 +1563,44 @@ START_TEST(test_inconclusive_collector)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	t_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 
-	/* raw rows: stored and flagged; never a conclusive failure */
-	req(db_int(cdb, "SELECT count(*) FROM results WHERE check_name = 'down' AND "
-	    "inconclusive = 0") == 0, "a failure of 'down' was counted as conclusive");
-	n_inc = db_int(cdb, "SELECT count(*) FROM results WHERE check_name = 'down' AND "
-	    "inconclusive = 1 AND json_extract(body, '$.inconclusive') = 1");
+	/* raw rows: stored and flagged (flags: 1 ok, 4 inconclusive); never
+	 * a conclusive failure */
+	req(db_int(cdb, "SELECT count(*) FROM " DB_RESULTS " WHERE s.check_name = "
+	    "'down' AND (r.flags & 4) = 0") == 0,
+	    "a failure of 'down' was counted as conclusive");
+	n_inc = db_int(cdb, "SELECT count(*) FROM " DB_RESULTS " WHERE s.check_name = "
+	    "'down' AND (r.flags & 5) = 4");
 	req(n_inc >= 4, "%lld inconclusive rows", (long long)n_inc);
-	req(db_int(cdb, "SELECT count(*) FROM results WHERE check_name = 'up' AND "
-	    "(ok = 0 OR inconclusive = 1)") == 0, "'up' failed or was inconclusive");
+	req(db_int(cdb, "SELECT count(*) FROM " DB_RESULTS " WHERE s.check_name = 'up' "
+	    "AND (r.flags & 5) != 1") == 0, "'up' failed or was inconclusive");
+	/* and served as the agent sent them: "inconclusive": true */
+	{
+		json_t *res = get_json(cp, "/api/v1/results?check=down&limit=1000");
+		size_t k, n_api = 0;
+
+		json_array_foreach(json_object_get(res, "results"), k, x) {
+			req(json_is_true(json_object_get(x, "inconclusive")) &&
+			    json_is_false(json_object_get(x, "ok")), "/api/v1/results: a "
+			    "'down' record is not an inconclusive failure");
+			n_api++;
+		}
+		req((int64_t)n_api >= n_inc, "/api/v1/results: %zu 'down' records, the "
+		    "DB has %lld", n_api, (long long)n_inc);
+		json_decref(res);
+	}
 	/* rollups: counted, but not in total/good */
-	req(db_int(cdb, "SELECT coalesce(sum(total), 0) FROM rollup_1m WHERE "
-	    "check_name = 'down'") == 0, "'down' has events in the rollups");
-	req(db_int(cdb, "SELECT sum(inconclusive) FROM rollup_1h WHERE check_name = "
-	    "'down'") >= n_inc, "rollup_1h does not count the inconclusive results");
-	req(db_int(cdb, "SELECT sum(total) FROM rollup_1d WHERE check_name = 'up'") >= 4,
-	    "'up' has no events");
+	req(db_int(cdb, "SELECT coalesce(sum(r.total), 0) FROM " DB_ROLLUP("rollup_1m")
+	    " WHERE s.check_name = 'down'") == 0, "'down' has events in the rollups");
+	req(db_int(cdb, "SELECT sum(r.inconclusive) FROM " DB_ROLLUP("rollup_1h")
+	    " WHERE s.check_name = 'down'") >= n_inc,
+	    "rollup_1h does not count the inconclusive results");
+	req(db_int(cdb, "SELECT sum(r.total) FROM " DB_ROLLUP("rollup_1d") " WHERE "
+	    "s.check_name = 'up'") >= 4, "'up' has no events");
 	/* the check-down streak never moved */
-	req(db_int(cdb, "SELECT fail_streak FROM latest WHERE check_name = 'down'") == 0,
-	    "fail_streak of 'down' is %lld", (long long)db_int(cdb, "SELECT fail_streak "
-	    "FROM latest WHERE check_name = 'down'"));
+	req(db_int(cdb, "SELECT max(l.fail_streak) FROM " DB_LATEST " WHERE "
+	    "s.check_name = 'down'") == 0, "fail_streak of 'down' is %lld",
+	    (long long)db_int(cdb, "SELECT max(l.fail_streak) FROM " DB_LATEST
+	    " WHERE s.check_name = 'down'"));
 
 	/* the SLO engine: no events, no budget spent, the results shown */
 	slo = slo_after(cp, "down-availability", t_ms);
@@ -1602,9 +1628,10 @@ START_TEST(test_inconclusive_collector)
 	req(seen, "status: no 'down'");
 	json_decref(status);
 	/* no alert rule fired: wait for more results (and so many more ticks) */
-	n_inc = db_int(cdb, "SELECT count(*) FROM results WHERE check_name = 'down'");
-	q = fmt("SELECT count(*) >= %lld FROM results WHERE check_name = 'down'",
-	    (long long)n_inc + 4);
+	n_inc = db_int(cdb, "SELECT count(*) FROM " DB_RESULTS " WHERE s.check_name = "
+	    "'down'");
+	q = fmt("SELECT count(*) >= %lld FROM " DB_RESULTS " WHERE s.check_name = "
+	    "'down'", (long long)n_inc + 4);
 	deadline = spawn_now_us() + (int64_t)WAIT_MS * 1000;
 	while (db_int(cdb, q) != 1) {
 		req(spawn_now_us() < deadline, "no more results within %d ms", WAIT_MS);

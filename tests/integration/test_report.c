@@ -3,12 +3,14 @@
  * and regions: a front-door-only outage, an edge-origin outage absorbed by
  * failover, a central-origin outage that leaks to the front door for 90 s
  * across the October/November month boundary, a single-region blip and a
- * one-minute outage of every layer), runs the real binary for every view
- * and format, and compares the output byte for byte with
- * tests/golden/report/ (VANTAGE_GOLDEN_REGEN=1 rewrites them). It also
- * checks the scenario's facts in the JSON, parses every CSV with an RFC
- * 4180 reader, validates every JSON against dist/report.schema.json, checks
- * the exit statuses, and compares the slo numbers with what the real
+ * one-minute outage of every layer) through the real store (record_parse,
+ * store_ingest, the alerter's and the deliverer's store calls), runs the
+ * real binary for every view and format, and compares the output byte for
+ * byte with tests/golden/report/ (VANTAGE_GOLDEN_REGEN=1 rewrites them).
+ * It also checks the scenario's facts in the JSON, recounts every SLO's
+ * good/total from the runs it generated, parses every CSV with an RFC 4180
+ * reader, validates every JSON against dist/report.schema.json, checks the
+ * exit statuses, and compares the slo numbers with what the real
  * collector's API serves for the same window. */
 #include "config.h"
 
@@ -30,9 +32,13 @@
 #include <sqlite3.h>
 
 #include "cache.h"
+#include "errclass.h"
 #include "jschema.h"
+#include "record.h"
 #include "spawn.h"
+#include "sqlmig.h"
 #include "store.h"
+#include "store_alerts.h"
 
 #define RUN_MS		30000	/* one report run, at most */
 #define READY_MS	15000	/* the collector's port file, at most */
@@ -41,12 +47,30 @@
 #define BASE_MS		1793480400000LL	/* 2026-10-31T21:00:00Z */
 #define SPAN_MIN	300		/* the scenario: 21:00 .. 02:00 */
 #define NOW_ARG		"--now=2026-11-01T02:00:00Z"
+#define NOV_MS		1793491200000LL	/* 2026-11-01T00:00:00Z */
 #define READ_TOKEN	"rep0rt-t0ken-8d1f6c2a"
+#define THRESHOLD_US	300000		/* the latency SLO's (slos_json) */
+#define RUNS_PER_AGENT	(SPAN_MIN * 2 * 3)
+
+/* core/sql_collector.c: every migration of the collector DB */
+extern const char *const collector_migrations[];
+extern const size_t collector_migrations_count;
+
+/* One run of the story, as the test generated it (the recount's truth). */
+struct srun {
+	int		 a, c;		/* agents[], checks[] */
+	int64_t		 seq, ts, ms;
+	bool		 ok;
+	enum errclass	 ec;
+	bool		 has_cache;
+	enum cache_status cache;
+};
 
 /* Shared by every test (built once in main, before the forks). */
 static struct {
 	char	dir[PATH_MAX / 2];
 	char	db[PATH_MAX];		/* the golden scenario */
+	char	approx_db[PATH_MAX];	/* the same, latency threshold counted from 11-01 */
 	char	conf[PATH_MAX];		/* its SLOs */
 	char	live_db[PATH_MAX];	/* the same story ending at the real now */
 	char	live_conf[PATH_MAX];	/* a collector config on live_db */
@@ -57,6 +81,7 @@ static struct {
 	bool	python;			/* python3 runs */
 	bool	jsonschema;		/* ... and has jsonschema */
 	int	nruns;
+	struct srun runs[3 * RUNS_PER_AGENT];	/* the golden scenario's runs */
 } T;
 
 static const char *
@@ -168,17 +193,127 @@ judge(int64_t off, int a, int c, int64_t seq, bool *ok, enum errclass *ec,
 	}								\
 } while (0)
 
+/* The runs of agent a in the story starting at base: every check twice a
+ * minute, seq counting from 1. Fills out[RUNS_PER_AGENT]. */
 static void
-must_exec(sqlite3 *db, const char *sql)
+story(int64_t base, int a, struct srun *out)
 {
-	char *msg = NULL;
+	size_t n = 0;
 
-	setup_msg(sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK, "%s: %s",
-	    sql, msg ? msg : "?");
+	for (int m = 0; m < SPAN_MIN; m++) {
+		for (int half = 0; half < 2; half++) {
+			for (int c = 0; c < 3; c++) {
+				struct srun *r = &out[n];
+				int64_t off = m * MIN_MS + half * 30000 + a * 10000 + c * 2000;
+
+				memset(r, 0, sizeof(*r));
+				r->a = a;
+				r->c = c;
+				r->seq = (int64_t)n + 1;
+				r->ts = base + off;
+				judge(off, a, c, r->seq, &r->ok, &r->ec, &r->ms);
+				/* the front door's CDN answers 3 of 4 runs from its
+				 * cache; the edge origin says it is dynamic; the
+				 * central origin sends no cache header */
+				if (c != CENTRAL) {
+					r->has_cache = true;
+					r->cache = c == EDGE ? CACHE_DYNAMIC :
+					    half == 0 && m % 2 == 0 ? CACHE_MISS : CACHE_HIT;
+				}
+				n++;
+			}
+		}
+	}
+}
+
+/* The record an agent would send for r. New reference. */
+static json_t *
+srun_json(const struct srun *r)
+{
+	json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:b}",
+	    "check", checks[r->c].name, "kind", "http", "service", "micro",
+	    "layer", checks[r->c].layer, "provider", checks[r->c].provider,
+	    "url", "https://micro.example/", "agent", agents[r->a].id,
+	    "region", agents[r->a].region, "seq", (json_int_t)r->seq,
+	    "ts", (json_int_t)r->ts, "ok", r->ok);
+
+	setup_req(o != NULL);
+	json_object_set_new(o, "error_class", r->ok ? json_null() :
+	    json_string(errclass_name(r->ec)));
+	json_object_set_new(o, "error", r->ok ? json_null() :
+	    json_string("the scenario says so"));
+	json_object_set_new(o, "status", r->ec == ERRCLASS_NONE ? json_integer(200) :
+	    r->ec == ERRCLASS_HTTP_STATUS ? json_integer(503) : json_null());
+	json_object_set_new(o, "total_us", json_integer(r->ms * 1000));
+	json_object_set_new(o, "processing_us", json_integer(r->ms * 500));
+	json_object_set_new(o, "attempts", json_integer(1));
+	if (r->has_cache)
+		json_object_set_new(o, "cache", json_string(cache_status_name(r->cache)));
+	return o;
+}
+
+/* Store the runs of one agent as the collector's ingest does: parse each
+ * record, then store_ingest in batches. */
+static void
+ingest_runs(struct store *st, int a, const struct srun *runs, size_t n)
+{
+	struct agent_report rep = { agents[a].id, agents[a].region,
+		agents[a].provider, "0.1.0", 0, 0 };
+	struct record recs[600];
+	json_t *js[600];
+	bool stored[600];
+	char err[512];
+
+	for (size_t off = 0; off < n; off += 600) {
+		size_t k = n - off < 600 ? n - off : 600;
+
+		for (size_t i = 0; i < k; i++) {
+			js[i] = srun_json(&runs[off + i]);
+			setup_msg(record_parse(js[i], agents[a].id, agents[a].region,
+			    INT64_MAX, &recs[i], err, sizeof(err)) == 0,
+			    "record_parse: %s", err);
+		}
+		setup_msg(store_ingest(st, &rep, recs, k, stored, 5000, err,
+		    sizeof(err)) == 0, "store_ingest: %s", err);
+		for (size_t i = 0; i < k; i++) {
+			setup_msg(stored[i], "run %zu of agent %d not stored", off + i, a);
+			record_clear(&recs[i]);
+			json_decref(js[i]);
+		}
+	}
+}
+
+/* The deliveries store_deliveries_claim handed out. */
+struct claimed {
+	int64_t	n, id;
+};
+
+static int
+on_claimed(const struct delivery_row *d, void *arg)
+{
+	struct claimed *c = arg;
+
+	c->n++;
+	c->id = d->id;
+	return 0;
+}
+
+/* Resolve incident id at t (its second transition). */
+static void
+resolve_incident(struct store *st, int64_t id, int64_t t)
+{
+	char err[512];
+	struct store_tx *tx = store_tx_begin(st, err, sizeof(err));
+
+	setup_msg(tx != NULL, "store_tx_begin: %s", err);
+	setup_msg(store_tx_incident_resolve(tx, id, t, 2, NULL, err, sizeof(err)) == 0,
+	    "store_tx_incident_resolve: %s", err);
+	setup_msg(store_tx_commit(tx, err, sizeof(err)) == 0, "commit: %s", err);
 }
 
 /* The incidents the collector would have opened, and their notifications
- * (times in minutes after the base). */
+ * (times in minutes after the base), through the alerter's and the
+ * deliverer's store calls. */
 static void
 add_incidents(const char *path, int64_t base)
 {
@@ -229,49 +364,43 @@ add_incidents(const char *path, int64_t base)
 		  "micro-front-door", NULL, "[\"us-east\"]", 240, -1,
 		  "ops-slack:trigger:sent" },
 	};
-	sqlite3 *db;
-	sqlite3_stmt *ins, *del;
+	char err[512];
+	struct store *st = store_open(path, 1, err, sizeof(err));
 
-	setup_req((sqlite3_open(path, &db)) == SQLITE_OK);
-	must_exec(db, "BEGIN");
-	setup_req((sqlite3_prepare_v2(db, "INSERT INTO incidents (id, rule, "
-	    "rule_type, target, severity, status, title, summary, context, service, "
-	    "layer, check_name, slo, regions, started_at, updated_at, resolved_at) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8, 'micro', ?9, ?10, ?11, ?12, "
-	    "?13, ?13, ?14)", -1, &ins, NULL)) == SQLITE_OK);
-	setup_req((sqlite3_prepare_v2(db, "INSERT INTO deliveries (incident_id, "
-	    "receiver, event, seq, status, attempts, next_attempt_at, last_status, "
-	    "created_at, sent_at, payload) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
-	    "?7, ?9, '{}')", -1, &del, NULL)) == SQLITE_OK);
+	setup_msg(st != NULL, "store_open %s: %s", path, err);
 	for (size_t i = 0; i < sizeof(inc) / sizeof(inc[0]); i++) {
 		int64_t start = base + (int64_t)(inc[i].start * MIN_MS);
 		int64_t end = base + (int64_t)(inc[i].end * MIN_MS);
+		struct incident_row v;
+		struct store_tx *tx;
+		bool resolved = false;
+		int64_t id;
 		char d[256], *p;
 
-		sqlite3_bind_int64(ins, 1, (int64_t)i + 1);
-		sqlite3_bind_text(ins, 2, inc[i].rule, -1, SQLITE_STATIC);
-		sqlite3_bind_text(ins, 3, inc[i].type, -1, SQLITE_STATIC);
-		sqlite3_bind_text(ins, 4, inc[i].target, -1, SQLITE_STATIC);
-		sqlite3_bind_text(ins, 5, inc[i].severity, -1, SQLITE_STATIC);
-		sqlite3_bind_text(ins, 6, inc[i].end < 0 ? "open" : "resolved", -1,
-		    SQLITE_STATIC);
-		sqlite3_bind_text(ins, 7, inc[i].title, -1, SQLITE_STATIC);
-		sqlite3_bind_text(ins, 8, inc[i].context, -1, SQLITE_STATIC);
-		sqlite3_bind_text(ins, 9, inc[i].layer, -1, SQLITE_STATIC);
-		sqlite3_bind_text(ins, 10, inc[i].check, -1, SQLITE_STATIC);
-		sqlite3_bind_text(ins, 11, inc[i].slo, -1, SQLITE_STATIC);
-		sqlite3_bind_text(ins, 12, inc[i].regions, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(ins, 13, start);
-		if (inc[i].end >= 0)
-			sqlite3_bind_int64(ins, 14, end);
-		else
-			sqlite3_bind_null(ins, 14);
-		setup_req((sqlite3_step(ins)) == SQLITE_DONE);
-		sqlite3_reset(ins);
-		sqlite3_clear_bindings(ins);
+		memset(&v, 0, sizeof(v));
+		v.rule = inc[i].rule;
+		v.rule_type = inc[i].type;
+		v.target = inc[i].target;
+		v.severity = inc[i].severity;
+		v.title = v.summary = inc[i].title;
+		v.context = inc[i].context;
+		v.service = "micro";
+		v.layer = inc[i].layer;
+		v.check = inc[i].check;
+		v.slo = inc[i].slo;
+		v.regions = inc[i].regions;
+		tx = store_tx_begin(st, err, sizeof(err));
+		setup_msg(tx != NULL, "store_tx_begin: %s", err);
+		setup_msg(store_tx_incident_open(tx, &v, start, &id, err, sizeof(err)) == 0,
+		    "store_tx_incident_open: %s", err);
+		setup_msg(store_tx_commit(tx, err, sizeof(err)) == 0, "commit: %s", err);
+		/* ids 1, 2, ... as the report names them (inc-N) */
+		setup_msg(id == (int64_t)i + 1, "incident %zu got id %lld", i + 1,
+		    (long long)id);
 		snprintf(d, sizeof(d), "%s", inc[i].deliveries);
 		for (p = d; *p; p += strspn(p, " ")) {
-			char *rcv = p, *ev, *st;
+			char *rcv = p, *ev, *stat;
+			struct claimed cl = { 0, 0 };
 			bool resolve;
 			int64_t at;
 
@@ -280,108 +409,81 @@ add_incidents(const char *path, int64_t base)
 				*p++ = '\0';
 			ev = strchr(rcv, ':');
 			setup_req(ev != NULL);
-			st = strchr(ev + 1, ':');
-			setup_req(st != NULL);
+			stat = strchr(ev + 1, ':');
+			setup_req(stat != NULL);
 			*ev++ = '\0';
-			*st++ = '\0';
+			*stat++ = '\0';
 			resolve = strcmp(ev, "resolve") == 0;
 			at = (resolve ? end : start) + 1500;
-			sqlite3_bind_int64(del, 1, (int64_t)i + 1);
-			sqlite3_bind_text(del, 2, rcv, -1, SQLITE_TRANSIENT);
-			sqlite3_bind_text(del, 3, ev, -1, SQLITE_TRANSIENT);
-			sqlite3_bind_int(del, 4, resolve ? 2 : 1);	/* the nth transition */
-			sqlite3_bind_text(del, 5, st, -1, SQLITE_TRANSIENT);
-			sqlite3_bind_int(del, 6, strcmp(st, "failed") == 0 ? 8 :
-			    strcmp(st, "pending") == 0 ? 0 : 1);
-			sqlite3_bind_int64(del, 7, at);
-			if (strcmp(st, "failed") == 0)
-				sqlite3_bind_int(del, 8, 500);
-			else if (strcmp(st, "sent") == 0)
-				sqlite3_bind_int(del, 8, 200);
-			if (strcmp(st, "sent") == 0)
-				sqlite3_bind_int64(del, 9, at + 300);
-			setup_req((sqlite3_step(del)) == SQLITE_DONE);
-			sqlite3_reset(del);
-			sqlite3_clear_bindings(del);
+			if (resolve && !resolved) {	/* triggers come first */
+				resolve_incident(st, id, end);
+				resolved = true;
+			}
+			tx = store_tx_begin(st, err, sizeof(err));
+			setup_msg(tx != NULL, "store_tx_begin: %s", err);
+			/* the nth transition: trigger 1, resolve 2 */
+			setup_msg(store_tx_delivery_queue(tx, id, rcv, ev, resolve ? 2 : 1,
+			    "pending", at, "{}", err, sizeof(err)) == 1,
+			    "store_tx_delivery_queue: %s", err);
+			setup_msg(store_tx_commit(tx, err, sizeof(err)) == 0, "commit: %s", err);
+			if (strcmp(stat, "pending") == 0)
+				continue;	/* never attempted */
+			/* the deliverer: claim it (the only one due), then its outcome */
+			setup_msg(store_deliveries_claim(st, at, 10, on_claimed, &cl, err,
+			    sizeof(err)) == 1 && cl.n == 1, "store_deliveries_claim: %s", err);
+			if (strcmp(stat, "sent") == 0)
+				setup_msg(store_delivery_mark(st, cl.id, "sent", 200, NULL, 0, 1,
+				    at + 300, err, sizeof(err)) == 0, "store_delivery_mark: %s",
+				    err);
+			else
+				setup_msg(store_delivery_mark(st, cl.id, "failed", 500,
+				    "HTTP 500", 0, 8, at + 300, err, sizeof(err)) == 0,
+				    "store_delivery_mark: %s", err);
 		}
+		if (inc[i].end >= 0 && !resolved)
+			resolve_incident(st, id, end);
 	}
-	sqlite3_finalize(ins);
-	sqlite3_finalize(del);
-	must_exec(db, "COMMIT");
-	sqlite3_close(db);
+	store_close(st);
 }
 
-/* Build a collector DB at path holding the story, starting at base. */
+/* Build a collector DB at path holding the story, starting at base. The
+ * latency SLO's threshold is configured (store_set_thresholds) once the
+ * runs before thr_at are stored (INT64_MIN: on the empty DB, so it is
+ * counted exactly from the start). The runs go to out (3 *
+ * RUNS_PER_AGENT) when not NULL. */
 static void
-build_scenario(const char *path, int64_t base)
+build_scenario(const char *path, int64_t base, int64_t thr_at, struct srun *out)
 {
-	size_t per_agent = SPAN_MIN * 2 * 3;
-	struct ingest_row *rows = calloc(per_agent, sizeof(*rows));
-	char **bodies = calloc(per_agent, sizeof(*bodies));
+	struct srun *runs = calloc(3 * RUNS_PER_AGENT, sizeof(*runs));
+	int64_t thr = THRESHOLD_US;
 	char err[512];
 	struct store *st = store_open(path, 1, err, sizeof(err));
 
 	setup_msg(st != NULL, "store_open %s: %s", path, err);
-	setup_req(rows != NULL && bodies != NULL);
-	for (int a = 0; a < 3; a++) {
-		struct agent_report rep = { agents[a].id, agents[a].region,
-			agents[a].provider, "0.1.0", 0, 0 };
-		size_t n = 0;
+	setup_req(runs != NULL);
+	for (int a = 0; a < 3; a++)
+		story(base, a, runs + (size_t)a * RUNS_PER_AGENT);
+	for (int phase = 0; phase < 2; phase++) {
+		if (phase == 1)
+			setup_msg(store_set_thresholds(st, &thr, 1, err, sizeof(err)) == 0,
+			    "store_set_thresholds: %s", err);
+		for (int a = 0; a < 3; a++) {
+			const struct srun *r = runs + (size_t)a * RUNS_PER_AGENT;
+			size_t k = 0;
 
-		for (int m = 0; m < SPAN_MIN; m++) {
-			for (int half = 0; half < 2; half++) {
-				for (int c = 0; c < 3; c++) {
-					struct ingest_row *r = &rows[n];
-					int64_t off = m * MIN_MS + half * 30000 + a * 10000 +
-					    c * 2000, ms;
-					bool ok;
-					enum errclass ec;
-
-					memset(r, 0, sizeof(*r));
-					r->seq = (int64_t)n + 1;
-					r->ts = base + off;
-					judge(off, a, c, r->seq, &ok, &ec, &ms);
-					r->check = checks[c].name;
-					r->kind = "http";
-					r->service = "micro";
-					r->layer = checks[c].layer;
-					r->provider = checks[c].provider;
-					r->ok = ok;
-					r->error_class = ec;
-					/* the front door's CDN answers 3 of 4 runs from
-					 * its cache; the edge origin says it is dynamic;
-					 * the central origin sends no cache header */
-					if (c != CENTRAL) {
-						r->has_cache = true;
-						r->cache = c == EDGE ? CACHE_DYNAMIC :
-						    half == 0 && m % 2 == 0 ? CACHE_MISS :
-						    CACHE_HIT;
-					}
-					r->total_us = ms * 1000;
-					r->processing_us = r->total_us / 2;
-					setup_req(asprintf(&bodies[n], "{\"check\":\"%s\","
-					    "\"agent\":\"%s\",\"seq\":%lld,\"ts\":%lld,"
-					    "\"ok\":%s,\"total_us\":%lld}", r->check,
-					    agents[a].id, (long long)r->seq, (long long)r->ts,
-					    ok ? "true" : "false", (long long)r->total_us) > 0);
-					r->body = bodies[n];
-					r->body_len = strlen(bodies[n]);
-					n++;
-				}
-			}
+			/* an agent's runs are in ts order: those before thr_at first */
+			while (k < RUNS_PER_AGENT && r[k].ts < thr_at)
+				k++;
+			if (phase == 0)
+				ingest_runs(st, a, r, k);
+			else
+				ingest_runs(st, a, r + k, RUNS_PER_AGENT - k);
 		}
-		for (size_t off = 0; off < n; off += 600) {
-			size_t k = n - off < 600 ? n - off : 600;
-
-			setup_msg(store_ingest(st, &rep, rows + off, k, 5000, err,
-			    sizeof(err)) == 0, "store_ingest: %s", err);
-		}
-		for (size_t i = 0; i < n; i++)
-			free(bodies[i]);
 	}
 	store_close(st);
-	free(rows);
-	free(bodies);
+	if (out)
+		memcpy(out, runs, 3 * RUNS_PER_AGENT * sizeof(*runs));
+	free(runs);
 	add_incidents(path, base);
 }
 
@@ -398,6 +500,20 @@ static const char slos_json[] =
     "    {\"name\": \"micro-central-origin-availability\", \"objective\": 99.5,\n"
     "     \"selector\": {\"service\": \"micro\", \"layer\": \"central\"}}\n"
     "  ]\n";
+
+/* The SLOs of slos_json, for the recount: the layer each selects (service
+ * micro) and the latency threshold (0: availability). */
+static const struct {
+	const char	*name;
+	int		 check;		/* the one check of that layer */
+	int64_t		 threshold_us;
+} slo_defs[] = {
+	{ "micro-front-door-availability", FD, 0 },
+	{ "micro-front-door-latency", FD, THRESHOLD_US },
+	{ "micro-edge-origin-availability", EDGE, 0 },
+	{ "micro-central-origin-availability", CENTRAL, 0 },
+};
+#define NSLOS (sizeof(slo_defs) / sizeof(slo_defs[0]))
 
 /* ---- running the report ---- */
 
@@ -658,30 +774,42 @@ START_TEST(test_month_boundary)
 }
 END_TEST
 
-/* retention.minute removed the minutes before 23:00: the SLO numbers still
- * come whole from the hour rollups, the longest bad stretch only from the
- * minutes left, and the report says so. */
-START_TEST(test_minutes_pruned)
+/* A copy of the scenario DB at dir/<name>-<pid>.db into path. */
+static void
+copy_db(const char *name, char *path, size_t pathlen)
 {
-	char path[PATH_MAX + 32], *sql;
-	sqlite3 *db;
-	struct run r;
-	json_t *doc, *fd, *st;
 	size_t len;
 	char *bytes = spawn_read_file(T.db, &len);
 	FILE *fp;
 
 	ck_assert(bytes != NULL);
-	snprintf(path, sizeof(path), "%s/pruned-%d.db", T.dir, (int)getpid());
+	snprintf(path, pathlen, "%s/%s-%d.db", T.dir, name, (int)getpid());
 	fp = fopen(path, "wb");
 	ck_assert(fp != NULL && fwrite(bytes, 1, len, fp) == len && fclose(fp) == 0);
 	free(bytes);
-	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
-	ck_assert(asprintf(&sql, "DELETE FROM rollup_1m WHERE bucket < %lld",
-	    (long long)(BASE_MS + 120 * MIN_MS)) > 0);
-	ck_assert_int_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-	free(sql);
-	sqlite3_close(db);
+}
+
+/* retention.minute removed the minutes before 23:00 (the collector's own
+ * retention step, at 02:00 keeping 3 h of minutes): the SLO numbers still
+ * come whole from the hour rollups, the longest bad stretch only from the
+ * minutes left, and the report says so. */
+START_TEST(test_minutes_pruned)
+{
+	char path[PATH_MAX + 32], err[512];
+	struct store *st;
+	struct run r;
+	json_t *doc, *fd, *stretch;
+	int64_t removed, year = 365 * 86400000LL;
+
+	copy_db("pruned", path, sizeof(path));
+	st = store_open(path, 1, err, sizeof(err));
+	ck_assert_msg(st != NULL, "store_open: %s", err);
+	ck_assert_msg(store_prune(st, BASE_MS + SPAN_MIN * MIN_MS, year,
+	    (SPAN_MIN - 120) * MIN_MS, year, year, 1000000, &removed, err,
+	    sizeof(err)) == 0, "store_prune: %s", err);
+	/* 120 minutes x 3 checks x 3 agents */
+	ck_assert_int_eq(removed, 120 * 9);
+	store_close(st);
 	r = run_report("slo", "--db", path, "-c", T.conf, NOW_ARG, "--format", "json",
 	    (char *)NULL);
 	ck_assert_msg(r.code == 0, "exit %d: %s", r.code, r.err);
@@ -690,9 +818,9 @@ START_TEST(test_minutes_pruned)
 	fd = find_by(json_object_get(doc, "slos"), "name", "micro-front-door-availability");
 	ck_assert_int_eq(IV(fd, "total"), 1800);
 	ck_assert_int_eq(IV(fd, "bad"), 51);
-	st = json_object_get(fd, "longest_bad_stretch");
-	ck_assert_int_eq(IV(st, "from"), BASE_MS + 220 * MIN_MS);	/* 00:40, 3m */
-	ck_assert_int_eq(IV(st, "duration_ms"), 3 * MIN_MS);
+	stretch = json_object_get(fd, "longest_bad_stretch");
+	ck_assert_int_eq(IV(stretch, "from"), BASE_MS + 220 * MIN_MS);	/* 00:40, 3m */
+	ck_assert_int_eq(IV(stretch, "duration_ms"), 3 * MIN_MS);
 	ck_assert_int_eq(IV(fd, "bad_minutes"), 2 + 3 + 1);
 	ck_assert_msg(strstr(json_string_value(json_array_get(json_object_get(doc,
 	    "notes"), 0)), "minute rollups start at 2026-10-31T23:00:00Z") != NULL,
@@ -702,29 +830,171 @@ START_TEST(test_minutes_pruned)
 }
 END_TEST
 
-/* A DB the collector of this version has not migrated yet: a read-only
- * reader cannot migrate it, so it is refused with a clear message. */
+/* A DB an older collector made (the migrations up to version 5, the layout
+ * before the compact one): a read-only reader cannot convert it, so it is
+ * refused with a clear message and exit 1 (start the collector on it). */
 START_TEST(test_old_schema)
 {
-	char path[PATH_MAX + 32];
-	size_t len;
-	char *bytes = spawn_read_file(T.db, &len);
-	sqlite3 *db;
+	char path[PATH_MAX + 32], err[512];
 	struct run r;
-	FILE *fp;
+	sqlite3 *db;
 
-	ck_assert(bytes != NULL);
 	snprintf(path, sizeof(path), "%s/old-%d.db", T.dir, (int)getpid());
-	fp = fopen(path, "wb");
-	ck_assert(fp != NULL && fwrite(bytes, 1, len, fp) == len && fclose(fp) == 0);
-	free(bytes);
+	ck_assert_int_ge(collector_migrations_count, 6);
 	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
-	ck_assert_int_eq(sqlite3_exec(db, "PRAGMA user_version = 1", NULL, NULL, NULL),
-	    SQLITE_OK);
+	ck_assert_msg(sqlmig_apply(db, collector_migrations, 5, err, sizeof(err)) == 0,
+	    "sqlmig_apply: %s", err);
 	sqlite3_close(db);
 	r = run_report("checks", "--db", path, (char *)NULL);
-	ck_assert_msg(r.code == 2 && strstr(r.err, "schema version 1") &&
-	    strstr(r.err, "start the collector"), "exit %d: %s", r.code, r.err);
+	ck_assert_msg(r.code == 1 && strstr(r.err, path) &&
+	    strstr(r.err, "older vantage") && strstr(r.err, "start vantage-collector"),
+	    "exit %d: %s", r.code, r.err);
+	ck_assert_int_eq(r.outlen, 0);
+	run_free(&r);
+}
+END_TEST
+
+/* good/total of SLO def k over the runs the test generated with ts in
+ * [from, to), from the region (NULL: every region). */
+static void
+recount(size_t k, int64_t from, int64_t to, const char *region, int64_t *good,
+    int64_t *total)
+{
+	*good = *total = 0;
+	for (size_t i = 0; i < sizeof(T.runs) / sizeof(T.runs[0]); i++) {
+		const struct srun *r = &T.runs[i];
+
+		if (r->c != slo_defs[k].check || r->ts < from || r->ts >= to ||
+		    (region && strcmp(agents[r->a].region, region) != 0))
+			continue;
+		(*total)++;
+		if (r->ok && (slo_defs[k].threshold_us == 0 ||
+		    r->ms * 1000 <= slo_defs[k].threshold_us))
+			(*good)++;
+	}
+}
+
+/* Every SLO (and --by region group) of doc against the recount over the
+ * window the report says it covers. */
+static void
+check_recount(const char *what, json_t *doc)
+{
+	json_t *o, *g;
+	size_t i, j;
+	int seen = 0;
+
+	json_array_foreach(json_object_get(doc, "slos"), i, o) {
+		const char *name = json_string_value(json_object_get(o, "name"));
+		int64_t from = IV(o, "from"), to = IV(o, "to"), good, total;
+		size_t k;
+
+		for (k = 0; k < NSLOS && strcmp(slo_defs[k].name, name) != 0; k++)
+			;
+		ck_assert_msg(k < NSLOS, "%s: unknown SLO %s", what, name);
+		recount(k, from, to, NULL, &good, &total);
+		ck_assert_msg(IV(o, "good") == good && IV(o, "total") == total,
+		    "%s %s: report %lld/%lld, runs %lld/%lld", what, name,
+		    (long long)IV(o, "good"), (long long)IV(o, "total"),
+		    (long long)good, (long long)total);
+		ck_assert_int_eq(IV(o, "bad"), total - good);
+		ck_assert(json_object_get(o, "approximate_before") == NULL);
+		json_array_foreach(json_object_get(json_object_get(o, "by"), "groups"), j,
+		    g) {
+			const char *key = json_string_value(json_object_get(g, "key"));
+
+			recount(k, from, to, key, &good, &total);
+			ck_assert_msg(IV(g, "good") == good && IV(g, "total") == total,
+			    "%s %s region %s: report %lld/%lld, runs %lld/%lld", what, name,
+			    key, (long long)IV(g, "good"), (long long)IV(g, "total"),
+			    (long long)good, (long long)total);
+			ck_assert(total > 0);
+			ck_assert(json_object_get(g, "approximate_before") == NULL);
+		}
+		seen++;
+	}
+	ck_assert_int_gt(seen, 0);
+}
+
+/* The report's good/total equal a recount of the runs the test generated,
+ * for every SLO, region and window (latency ones included: counted at
+ * ingest against the threshold, not estimated). */
+START_TEST(test_slo_recount)
+{
+	static const char *const args[][4] = {
+		{ NULL },
+		{ "--by", "region", NULL },
+		{ "--month", "2026-10", NULL },
+		{ "--month", "2026-11", "--by", "region" },
+		{ "--from", "2026-10-31T23:50:30Z", "--to", "2026-11-01T00:41:00Z" },
+		{ "--window", "1h", "--slo", "micro-front-door-latency" },
+	};
+
+	for (size_t i = 0; i < sizeof(args) / sizeof(args[0]); i++) {
+		struct run r = run_report("slo", "--db", T.db, "-c", T.conf, NOW_ARG,
+		    "--format", "json", args[i][0], args[i][1], args[i][2], args[i][3],
+		    (char *)NULL);
+		char what[128];
+		json_t *doc;
+
+		snprintf(what, sizeof(what), "slo %s %s %s %s", args[i][0] ? args[i][0] :
+		    "", args[i][0] && args[i][1] ? args[i][1] : "",
+		    args[i][0] && args[i][2] ? args[i][2] : "",
+		    args[i][0] && args[i][2] && args[i][3] ? args[i][3] : "");
+		ck_assert_msg(r.code == 0, "%s: exit %d: %s", what, r.code, r.err);
+		doc = json_loads(r.out, 0, NULL);
+		ck_assert(doc != NULL);
+		check_recount(what, doc);
+		json_decref(doc);
+		run_free(&r);
+	}
+}
+END_TEST
+
+/* A latency threshold configured after the data of 10-31 was stored: the
+ * rollups before the day it is counted from (11-01) answer from the
+ * sketch, and the report says so. */
+START_TEST(test_latency_approximate)
+{
+	struct run r = run_report("slo", "--db", T.approx_db, "-c", T.conf, NOW_ARG,
+	    "--format", "json", "--by", "region", (char *)NULL);
+	json_t *doc, *o, *g, *notes;
+	size_t i;
+	bool noted = false;
+
+	ck_assert_msg(r.code == 0, "exit %d: %s", r.code, r.err);
+	doc = json_loads(r.out, 0, NULL);
+	ck_assert(doc != NULL);
+	json_array_foreach(json_object_get(doc, "slos"), i, o) {
+		const char *name = json_string_value(json_object_get(o, "name"));
+		json_t *ab = json_object_get(o, "approximate_before");
+
+		if (strcmp(name, "micro-front-door-latency") != 0) {
+			ck_assert_msg(ab == NULL, "%s: approximate_before", name);
+			continue;
+		}
+		/* the day of 10-31 came from the day rollup, before 11-01 */
+		ck_assert_msg(json_is_integer(ab) && json_integer_value(ab) == NOV_MS,
+		    "approximate_before: %s", r.out);
+		json_array_foreach(json_object_get(json_object_get(o, "by"), "groups"),
+		    i, g)
+			ck_assert_int_eq(IV(g, "approximate_before"), NOV_MS);
+	}
+	notes = json_object_get(doc, "notes");
+	json_array_foreach(notes, i, o)
+		noted = noted || (strstr(json_string_value(o), "micro-front-door-latency") &&
+		    strstr(json_string_value(o), "2026-11-01T00:00:00Z"));
+	ck_assert_msg(noted, "no note: %s", r.out);
+	json_decref(doc);
+	run_free(&r);
+	/* the text says it too; November alone is exact */
+	r = run_report("slo", "--db", T.approx_db, "-c", T.conf, NOW_ARG, (char *)NULL);
+	ck_assert_msg(r.code == 0 && strstr(r.out, "Notes:") &&
+	    strstr(r.out, "approximate"), "exit %d: %s%s", r.code, r.out, r.err);
+	run_free(&r);
+	r = run_report("slo", "--db", T.approx_db, "-c", T.conf, NOW_ARG, "--month",
+	    "2026-11", "--format", "json", (char *)NULL);
+	ck_assert_msg(r.code == 0 && strstr(r.out, "approximate") == NULL,
+	    "exit %d: %s%s", r.code, r.out, r.err);
 	run_free(&r);
 }
 END_TEST
@@ -1423,6 +1693,7 @@ setup_all(void)
 		exit(99);
 	}
 	snprintf(T.db, sizeof(T.db), "%s/scenario.db", T.dir);
+	snprintf(T.approx_db, sizeof(T.approx_db), "%s/approx.db", T.dir);
 	snprintf(T.conf, sizeof(T.conf), "%s/collector.json", T.dir);
 	snprintf(T.live_db, sizeof(T.live_db), "%s/live.db", T.dir);
 	snprintf(T.live_conf, sizeof(T.live_conf), "%s/live.json", T.dir);
@@ -1435,10 +1706,13 @@ setup_all(void)
 	    system("python3 -c 'import jsonschema; jsonschema.Draft202012Validator' "
 	    ">/dev/null 2>&1") == 0;
 	write_conf(T.conf, "");
-	build_scenario(T.db, BASE_MS);
+	/* the latency threshold counted from the start */
+	build_scenario(T.db, BASE_MS, INT64_MIN, T.runs);
+	/* ... and configured at 00:00, counted exactly from 11-01 on only */
+	build_scenario(T.approx_db, BASE_MS, NOV_MS, NULL);
 	/* the same story ending at the last whole hour, for the live collector */
 	T.live_base = now - now % 3600000 - SPAN_MIN * MIN_MS;
-	build_scenario(T.live_db, T.live_base);
+	build_scenario(T.live_db, T.live_base, INT64_MIN, NULL);
 	snprintf(extra, sizeof(extra), "  \"listen\": \"127.0.0.1:0\",\n"
 	    "  \"db\": \"%s\",\n  \"read_token\": \"%s\",\n", T.live_db, READ_TOKEN);
 	write_conf(T.live_conf, extra);
@@ -1463,6 +1737,8 @@ main(void)
 	tcase_add_test(facts, test_month_boundary);
 	tcase_add_test(facts, test_minutes_pruned);
 	tcase_add_test(facts, test_old_schema);
+	tcase_add_test(facts, test_slo_recount);
+	tcase_add_test(facts, test_latency_approximate);
 	tcase_add_test(facts, test_checks_cache_facts);
 	tcase_add_test(facts, test_failover_facts);
 	tcase_add_test(facts, test_attribution_facts);

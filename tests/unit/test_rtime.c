@@ -105,16 +105,17 @@ START_TEST(test_duration)
 }
 END_TEST
 
-START_TEST(test_engine_from)
+START_TEST(test_floor)
 {
-	/* the SLO engine's widening (report/sloeng.c): minutes, or whole hours
-	 * for windows longer than 3d1h */
-	int64_t to = 1793498400000LL + 90000;	/* 02:01:30 */
+	int64_t t = 1793498400000LL + 90000;	/* 02:01:30 */
 
-	ck_assert_int_eq(rtime_engine_from(to - 3600000, to), to - 3600000 - 30000);
-	ck_assert_int_eq(rtime_engine_from(to - 30 * RTIME_DAY_MS, to),
-	    to - 30 * RTIME_DAY_MS - 90000);
+	ck_assert_int_eq(rtime_floor(t, RTIME_MIN_MS), t - 30000);
+	ck_assert_int_eq(rtime_floor(t, RTIME_HOUR_MS), t - 90000);
+	ck_assert_int_eq(rtime_floor(t, RTIME_DAY_MS), t - 2 * RTIME_HOUR_MS - 90000);
+	ck_assert_int_eq(rtime_floor(t - 30000, RTIME_MIN_MS), t - 30000);
+	/* before 1970: still down, not towards zero */
 	ck_assert_int_eq(rtime_floor(-1, 60000), -60000);
+	ck_assert_int_eq(rtime_floor(-60000, 60000), -60000);
 }
 END_TEST
 
@@ -130,7 +131,7 @@ main(void)
 	tcase_add_test(tc, test_format_round_trip);
 	tcase_add_test(tc, test_month);
 	tcase_add_test(tc, test_duration);
-	tcase_add_test(tc, test_engine_from);
+	tcase_add_test(tc, test_floor);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
