@@ -123,10 +123,10 @@ us_field_c(const struct record *r, enum record_field f)
 
 /* A label: a string of at most RECORD_LABEL_MAX bytes, or null. */
 static int
-label(json_t *rec, enum record_field f, const char **out, struct record *r,
+label(json_t *const *fv, enum record_field f, const char **out, struct record *r,
     char *err, size_t errlen)
 {
-	json_t *v = json_object_get(rec, field_names[f]);
+	json_t *v = fv[f];
 
 	*out = NULL;
 	if (v == NULL)
@@ -145,10 +145,10 @@ label(json_t *rec, enum record_field f, const char **out, struct record *r,
 /* A timing: required or not, an integer 0..RECORD_US_MAX. Absent or null
  * counts as 0 (null is kept in the residual, so it is served back). */
 static int
-timing(json_t *rec, enum record_field f, bool required, struct record *r,
+timing(json_t *const *fv, enum record_field f, bool required, struct record *r,
     char *err, size_t errlen)
 {
-	json_t *v = json_object_get(rec, field_names[f]);
+	json_t *v = fv[f];
 	int64_t *out = us_field(r, f);
 
 	*out = 0;
@@ -173,10 +173,10 @@ timing(json_t *rec, enum record_field f, bool required, struct record *r,
 
 /* An integer kept as it is when it is one (else it stays residual). */
 static void
-loose_int(json_t *rec, enum record_field f, int64_t *out, bool *is_null,
+loose_int(json_t *const *fv, enum record_field f, int64_t *out, bool *is_null,
     struct record *r)
 {
-	json_t *v = json_object_get(rec, field_names[f]);
+	json_t *v = fv[f];
 
 	*out = 0;
 	if (json_is_integer(v)) {
@@ -191,9 +191,9 @@ loose_int(json_t *rec, enum record_field f, int64_t *out, bool *is_null,
 }
 
 static void
-loose_bool(json_t *rec, enum record_field f, bool *out, struct record *r)
+loose_bool(json_t *const *fv, enum record_field f, bool *out, struct record *r)
 {
-	json_t *v = json_object_get(rec, field_names[f]);
+	json_t *v = fv[f];
 
 	*out = false;
 	if (json_is_boolean(v)) {
@@ -206,8 +206,8 @@ int
 record_parse(json_t *rec, const char *agent, const char *region,
     int64_t max_ts, struct record *r, char *err, size_t errlen)
 {
+	json_t *fv[RF_COUNT], *v, *rest;
 	const char *a, *reg;
-	json_t *v, *rest;
 	bool null_unused = false;
 
 	memset(r, 0, sizeof(*r));
@@ -215,14 +215,27 @@ record_parse(json_t *rec, const char *agent, const char *region,
 		snprintf(err, errlen, "must be an object");
 		return -1;
 	}
-	if (label(rec, RF_AGENT, &a, r, err, errlen) < 0)
+	/* one pass over the keys: each typed field's value, or NULL */
+	memset(fv, 0, sizeof(fv));
+	{
+		const char *key;
+		json_t *val;
+
+		json_object_foreach(rec, key, val) {
+			enum record_field f = field_of(key);
+
+			if (f < RF_COUNT)
+				fv[f] = val;
+		}
+	}
+	if (label(fv, RF_AGENT, &a, r, err, errlen) < 0)
 		return -1;
 	if (a == NULL || strcmp(a, agent) != 0) {
 		snprintf(err, errlen, "agent: must be \"%s\", the signing agent", agent);
 		return -1;
 	}
 	r->agent = agent;
-	v = json_object_get(rec, "seq");
+	v = fv[RF_SEQ];
 	if (!json_is_integer(v) || json_integer_value(v) < 1 ||
 	    json_integer_value(v) > RECORD_SEQ_MAX) {
 		snprintf(err, errlen, "seq: must be an integer, 1 to %lld",
@@ -230,7 +243,7 @@ record_parse(json_t *rec, const char *agent, const char *region,
 		return -1;
 	}
 	r->seq = json_integer_value(v);
-	v = json_object_get(rec, "ts");
+	v = fv[RF_TS];
 	if (!json_is_integer(v) || json_integer_value(v) < 1) {
 		snprintf(err, errlen, "ts: must be an integer >= 1 (Unix ms)");
 		return -1;
@@ -242,17 +255,17 @@ record_parse(json_t *rec, const char *agent, const char *region,
 		return -1;
 	}
 	r->present |= (1u << RF_SEQ) | (1u << RF_TS);
-	if (timing(rec, RF_TOTAL_US, true, r, err, errlen) < 0 ||
-	    timing(rec, RF_DNS_US, false, r, err, errlen) < 0 ||
-	    timing(rec, RF_CONNECT_US, false, r, err, errlen) < 0 ||
-	    timing(rec, RF_TLS_US, false, r, err, errlen) < 0 ||
-	    timing(rec, RF_PROCESSING_US, false, r, err, errlen) < 0 ||
-	    timing(rec, RF_TRANSFER_US, false, r, err, errlen) < 0)
+	if (timing(fv, RF_TOTAL_US, true, r, err, errlen) < 0 ||
+	    timing(fv, RF_DNS_US, false, r, err, errlen) < 0 ||
+	    timing(fv, RF_CONNECT_US, false, r, err, errlen) < 0 ||
+	    timing(fv, RF_TLS_US, false, r, err, errlen) < 0 ||
+	    timing(fv, RF_PROCESSING_US, false, r, err, errlen) < 0 ||
+	    timing(fv, RF_TRANSFER_US, false, r, err, errlen) < 0)
 		return -1;
-	if (label(rec, RF_CHECK, &r->check, r, err, errlen) < 0 ||
-	    label(rec, RF_SERVICE, &r->service, r, err, errlen) < 0 ||
-	    label(rec, RF_LAYER, &r->layer, r, err, errlen) < 0 ||
-	    label(rec, RF_PROVIDER, &r->provider, r, err, errlen) < 0)
+	if (label(fv, RF_CHECK, &r->check, r, err, errlen) < 0 ||
+	    label(fv, RF_SERVICE, &r->service, r, err, errlen) < 0 ||
+	    label(fv, RF_LAYER, &r->layer, r, err, errlen) < 0 ||
+	    label(fv, RF_PROVIDER, &r->provider, r, err, errlen) < 0)
 		return -1;
 	if (r->check == NULL || *r->check == '\0') {
 		snprintf(err, errlen, "check: missing");
@@ -261,7 +274,7 @@ record_parse(json_t *rec, const char *agent, const char *region,
 	/* the series' region is the batch's; a record that says otherwise
 	 * keeps its own value in the residual */
 	r->region = region;
-	v = json_object_get(rec, "region");
+	v = fv[RF_REGION];
 	if (v != NULL) {
 		reg = json_string_value(v);
 		if ((json_is_null(v) && region == NULL) ||
@@ -272,7 +285,7 @@ record_parse(json_t *rec, const char *agent, const char *region,
 		enum record_field f = text_fields[i].f;
 		enum record_text t = text_fields[i].t;
 
-		v = json_object_get(rec, field_names[f]);
+		v = fv[f];
 		if (json_is_string(v)) {
 			if (json_string_length(v) > text_fields[i].max) {
 				if (f == RF_KIND) {
@@ -293,21 +306,21 @@ record_parse(json_t *rec, const char *agent, const char *region,
 			return -1;
 		}
 	}
-	if (!json_is_boolean(v = json_object_get(rec, "ok"))) {
+	if (!json_is_boolean(v = fv[RF_OK])) {
 		snprintf(err, errlen, "ok: must be true or false");
 		return -1;
 	}
 	r->ok = json_is_true(v);
 	r->present |= 1u << RF_OK;
 	/* a failure while the agent's own network was down (README) */
-	v = json_object_get(rec, "inconclusive");
+	v = fv[RF_INCONCLUSIVE];
 	if (v != NULL && !json_is_null(v) && !json_is_boolean(v)) {
 		snprintf(err, errlen, "inconclusive: must be true or false");
 		return -1;
 	}
-	loose_bool(rec, RF_INCONCLUSIVE, &r->inconclusive, r);
-	loose_bool(rec, RF_TRUNCATED, &r->truncated, r);
-	v = json_object_get(rec, "error_class");
+	loose_bool(fv, RF_INCONCLUSIVE, &r->inconclusive, r);
+	loose_bool(fv, RF_TRUNCATED, &r->truncated, r);
+	v = fv[RF_ERROR_CLASS];
 	if (r->ok) {
 		if (v && !json_is_null(v)) {
 			snprintf(err, errlen, "error_class: must be null when ok is true");
@@ -325,14 +338,14 @@ record_parse(json_t *rec, const char *agent, const char *region,
 	}
 	if (v != NULL)
 		r->present |= 1u << RF_ERROR_CLASS;
-	loose_int(rec, RF_STATUS, &r->status, &null_unused, r);
+	loose_int(fv, RF_STATUS, &r->status, &null_unused, r);
 	r->has_status = (r->present & (1u << RF_STATUS)) && !null_unused;
 	null_unused = false;
-	loose_int(rec, RF_CERT_NOT_AFTER, &r->cert_not_after, &null_unused, r);
+	loose_int(fv, RF_CERT_NOT_AFTER, &r->cert_not_after, &null_unused, r);
 	r->has_cert = (r->present & (1u << RF_CERT_NOT_AFTER)) && !null_unused;
-	loose_int(rec, RF_BYTES, &r->bytes, NULL, r);
-	loose_int(rec, RF_ATTEMPTS, &r->attempts, NULL, r);
-	loose_int(rec, RF_AGE_S, &r->age_s, NULL, r);
+	loose_int(fv, RF_BYTES, &r->bytes, NULL, r);
+	loose_int(fv, RF_ATTEMPTS, &r->attempts, NULL, r);
+	loose_int(fv, RF_AGE_S, &r->age_s, NULL, r);
 
 	/* whatever the typed fields did not take, exactly as it came */
 	rest = NULL;
@@ -352,17 +365,24 @@ record_parse(json_t *rec, const char *agent, const char *region,
 	}
 	if (rest != NULL) {
 		char *txt = json_dumps(rest, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		json_free_t jfree;
+		size_t len = txt ? strlen(txt) : 0;
 
+		/* jansson's allocator made txt (it may be an arena's): keep a
+		 * copy of our own */
+		json_get_alloc_funcs(NULL, &jfree);
 		json_decref(rest);
-		if (txt == NULL || strlen(txt) > RECORD_EXTRA_MAX) {
+		if (txt == NULL || len > RECORD_EXTRA_MAX) {
 			snprintf(err, errlen, "the record's other fields take more than "
 			    "%d bytes", RECORD_EXTRA_MAX);
-			free(txt);
+			if (txt)
+				jfree(txt);
 			return -1;
 		}
-		r->text[RT_EXTRA] = txt;
-		r->text_len[RT_EXTRA] = strlen(txt);
+		r->text[RT_EXTRA] = xstrdup(txt);
+		r->text_len[RT_EXTRA] = len;
 		r->extra_owned = true;
+		jfree(txt);
 	}
 	return 0;
 }

@@ -22,7 +22,7 @@ extern const size_t collector_migrations_count;
 
 const int64_t store_tier_ms[STORE_NTIERS] = { 60000, 3600000, 86400000 };
 
-#define CHECKPOINT_EVERY_MS 500
+#define CHECKPOINT_EVERY_MS 2000
 #define WAL_MAX_FRAMES	16384	/* 64 MB of 4 KB pages */
 
 /* ---- connections and statements ---- */
@@ -247,9 +247,11 @@ store_read_end(struct store *st, struct store_conn *c)
 
 /* ---- checkpoints ---- */
 
-/* Copy committed WAL frames into the DB twice a second with a PASSIVE
- * checkpoint (never waits for readers or the writer), so ingest commits do
- * not pay for it: measured +56 % ingest rate against auto-checkpoints. */
+/* Copy committed WAL frames into the DB every CHECKPOINT_EVERY_MS with a
+ * PASSIVE checkpoint (never waits for readers or the writer), so ingest
+ * commits do not pay for it: measured +56 % ingest rate against
+ * auto-checkpoints. Every 2 s rather than 0.5 s: the pages ingest keeps
+ * rewriting (the current rollup rows) are copied once, not four times. */
 static void *
 checkpoint_main(void *arg)
 {
@@ -265,7 +267,8 @@ checkpoint_main(void *arg)
 		struct timespec ts;
 
 		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += CHECKPOINT_EVERY_MS * 1000000L;
+		ts.tv_sec += CHECKPOINT_EVERY_MS / 1000;
+		ts.tv_nsec += (CHECKPOINT_EVERY_MS % 1000) * 1000000L;
 		if (ts.tv_nsec >= 1000000000) {
 			ts.tv_sec++;
 			ts.tv_nsec -= 1000000000;

@@ -61,7 +61,10 @@ http_json(struct http_response *resp, int status, json_t *o)
 {
 	char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER |
 	    JSON_REAL_PRECISION(10));
+	json_free_t jfree;
 
+	/* jansson's allocator made s (maybe a per-request arena's) */
+	json_get_alloc_funcs(NULL, &jfree);
 	json_decref(o);
 	resp->status = status;
 	resp->type = "application/json";
@@ -73,7 +76,7 @@ http_json(struct http_response *resp, int status, json_t *o)
 	}
 	buf_append(&resp->body, s, strlen(s));
 	buf_append(&resp->body, "\n", 1);
-	free(s);
+	jfree(s);
 }
 
 static const struct route *

@@ -8,6 +8,7 @@
 #include "cache.h"
 #include "collector.h"
 #include "imetrics.h"
+#include "jarena.h"
 #include "ingest.h"
 #include "log.h"
 #include "record.h"
@@ -126,6 +127,9 @@ ingest_handle(struct collector *c, struct http_request *r, struct http_response 
 		count(c, &c->ingest_unauthorized);
 		return;
 	}
+	/* the batch's JSON, the records borrowing from it and the rejections
+	 * all die with this request: one arena, emptied by the next one */
+	jarena_begin();
 	root = json_loadb(r->body.data ? r->body.data : "", r->body.len, 0, &je);
 	if (root == NULL || !json_is_object(root)) {
 		count(c, &c->ingest_malformed);
@@ -187,6 +191,7 @@ ingest_handle(struct collector *c, struct http_request *r, struct http_response 
 		goto out;
 	}
 	count_stored(c, &rep, recs, stored, nrecs);
+	jarena_end();
 	acked = json_array();
 	for (i = 0; i < nrecs; i++) {
 		json_array_append_new(acked, json_integer(recs[i].seq));
@@ -213,6 +218,7 @@ ingest_handle(struct collector *c, struct http_request *r, struct http_response 
 	    "rejected", rejected);
 	http_json(resp, 200, answer);
 out:
+	jarena_end();
 	for (i = 0; recs && i < nrecs; i++)
 		record_clear(&recs[i]);
 	free(recs);

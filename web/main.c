@@ -22,6 +22,7 @@
 #include "engine.h"
 #include "http.h"
 #include "imetrics.h"
+#include "jarena.h"
 #include "log.h"
 #include "reload.h"
 #include "timeutil.h"
@@ -165,6 +166,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	log_init("vantage-collector", level);
+	jarena_install();
 	memset(&c, 0, sizeof(c));
 	if ((c.conf = collconf_load(config)) == NULL)
 		return 2;
