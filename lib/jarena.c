@@ -1,6 +1,7 @@
 /* jarena: bump allocation for jansson, per thread. */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -27,6 +28,8 @@ struct arena {
 };
 
 static __thread struct arena *arena;
+static pthread_key_t arena_key;		/* frees a thread's arena when it ends */
+static pthread_once_t arena_once = PTHREAD_ONCE_INIT;
 
 static bool
 owned(const struct arena *a, const void *p)
@@ -77,6 +80,22 @@ arena_free(void *p)
 		free(p);
 }
 
+static void
+arena_destroy(void *p)
+{
+	struct arena *a = p;
+
+	for (int i = 0; a && i < a->n; i++)
+		free(a->c[i].base);
+	free(a);
+}
+
+static void
+make_key(void)
+{
+	pthread_key_create(&arena_key, arena_destroy);
+}
+
 void
 jarena_install(void)
 {
@@ -88,8 +107,11 @@ jarena_begin(void)
 {
 	struct arena *a = arena;
 
-	if (a == NULL)
+	if (a == NULL) {
 		a = arena = xcalloc(1, sizeof(*a));
+		pthread_once(&arena_once, make_key);
+		pthread_setspecific(arena_key, a);
+	}
 	/* give back what a large batch took beyond the usual */
 	while (a->n > KEEP_CHUNKS)
 		free(a->c[--a->n].base);
