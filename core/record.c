@@ -60,23 +60,19 @@ static const struct {
 	{ "url", RF_URL },
 };
 
-/* The typed field named key, or RF_COUNT. */
+/* The typed field named key, or RF_COUNT: the names that start with the
+ * same letter, then strcmp (called for every key of every record). */
 static enum record_field
 field_of(const char *key)
 {
-	size_t lo = 0, hi = RF_COUNT;
+	size_t lo = 0, hi;
 
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		int c = strcmp(by_name[mid].name, key);
-
-		if (c == 0)
-			return by_name[mid].f;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	/* by_name is sorted: find the run of names with key's first letter */
+	while (lo < RF_COUNT && by_name[lo].name[0] < key[0])
+		lo++;
+	for (hi = lo; hi < RF_COUNT && by_name[hi].name[0] == key[0]; hi++)
+		if (strcmp(by_name[hi].name + 1, key + 1) == 0)
+			return by_name[hi].f;
 	return RF_COUNT;
 }
 
