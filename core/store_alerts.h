@@ -44,6 +44,22 @@ int store_incidents_recent(struct store *st, int64_t since, size_t limit,
 int store_incidents_overlapping(struct store *st, int64_t from, int64_t to,
     size_t limit, int (*fn)(const struct incident_row *, void *), void *arg,
     char *err, size_t errlen);
+/* What an incident said about its cause at one moment: the cause line and
+ * one line per region (a JSON array of {"region", "line"}). Strings are
+ * borrowed for the callback. */
+struct incident_cause_row {
+	int64_t		 incident_id, at;	/* Unix ms */
+	const char	*cause;			/* e.g. "front door failing, origins healthy: CDN problem" */
+	const char	*regions;		/* JSON array text, or NULL */
+};
+
+/* How the cause of one incident changed, oldest first (the first row is
+ * what it said when it opened). 0, or -1 with a message in err.
+ * Implemented in core/store_alerts.c. */
+int store_incident_causes_of(struct store *st, int64_t incident,
+    int (*fn)(const struct incident_cause_row *, void *), void *arg,
+    char *err, size_t errlen);
+
 /* The deliveries of one incident, by seq then receiver. 0 or -1. */
 int store_deliveries_of(struct store *st, int64_t incident,
     int (*fn)(const struct delivery_row *, void *), void *arg,

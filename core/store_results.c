@@ -25,8 +25,13 @@ static const char sql_result_one[] =
     "SELECT " RESULT_COLS " FROM results WHERE series = ?1 AND ts = ?2 AND "
     "seq = ?3";
 static const char sql_outcomes[] =
-    "SELECT ts, seq, flags, error_class FROM results WHERE series = ?1 "
+    "SELECT ts, seq, flags, error_class, total_us FROM results WHERE series = ?1 "
     "ORDER BY ts DESC, seq DESC LIMIT ?2";
+static const char sql_runs[] =
+    "SELECT ts, seq, flags, error_class, total_us FROM results WHERE series = ?1 "
+    "AND ts >= ?2 AND ts < ?3 ORDER BY ts, seq";
+static const char sql_runs_first[] =
+    "SELECT ts FROM results WHERE series = ?1 ORDER BY ts LIMIT 1";
 #define AGENT_COLS "id, region, provider, version, first_seen, last_seen, " \
     "last_seq, outbox_depth, oldest_unshipped"
 static const char sql_agent_one[] =
@@ -457,6 +462,98 @@ store_results_each(struct store *st, const struct results_filter *f,
 	return rc;
 }
 
+/* The outcome of the current row of s (ts, seq, flags, error_class,
+ * total_us). */
+static void
+outcome_of(sqlite3_stmt *s, int64_t series, struct stored_outcome *o)
+{
+	int flags = sqlite3_column_int(s, 2);
+
+	o->series = series;
+	o->ts = sqlite3_column_int64(s, 0);
+	o->seq = sqlite3_column_int64(s, 1);
+	o->ok = flags & 1;
+	o->inconclusive = (flags & 4) != 0;
+	o->total_us = sqlite3_column_int64(s, 4);
+	if (o->ok || sqlite3_column_type(s, 3) == SQLITE_NULL)
+		o->error_class = ERRCLASS_NONE;
+	else {
+		int ec = sqlite3_column_int(s, 3);
+
+		o->error_class = ec > ERRCLASS_NONE && ec < ERRCLASS_COUNT ?
+		    (enum errclass)ec : ERRCLASS_INTERNAL;
+	}
+}
+
+int
+store_runs_each(struct store *st, const int64_t *series, size_t nseries,
+    int64_t from_ms, int64_t to_ms, int (*fn)(const struct stored_outcome *o,
+    void *arg), void *arg, char *err, size_t errlen)
+{
+	struct store_conn *c;
+	bool began = false;
+	int rc, stop = 0;
+
+	if (nseries == 0 || to_ms <= from_ms)
+		return 0;
+	c = store_conn_get(st);
+	rc = snap_begin(c, &began, err, errlen);
+	for (size_t i = 0; i < nseries && rc == 0 && !stop; i++) {
+		sqlite3_stmt *s = conn_stmt(c, sql_runs, err, errlen);
+		int step = SQLITE_DONE;
+
+		if (s == NULL) {
+			rc = -1;
+			break;
+		}
+		sqlite3_bind_int64(s, 1, series[i]);
+		sqlite3_bind_int64(s, 2, from_ms);
+		sqlite3_bind_int64(s, 3, to_ms);
+		while (!stop && (step = sqlite3_step(s)) == SQLITE_ROW) {
+			struct stored_outcome o;
+
+			outcome_of(s, series[i], &o);
+			stop = fn(&o, arg);
+		}
+		if (!stop && step != SQLITE_DONE)
+			rc = conn_fail(c, step, "results", err, errlen);
+		sqlite3_reset(s);
+	}
+	snap_end(c, began);
+	store_conn_put(st, c);
+	return rc < 0 ? -1 : 0;
+}
+
+int
+store_runs_first(struct store *st, int64_t *first, char *err, size_t errlen)
+{
+	int64_t *ids;
+	size_t n = store_series_match(st, NULL, &ids);
+	struct store_conn *c = store_conn_get(st);
+	int rc = 0;
+
+	*first = INT64_MAX;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		sqlite3_stmt *s = conn_stmt(c, sql_runs_first, err, errlen);
+		int step;
+
+		if (s == NULL) {
+			rc = -1;
+			break;
+		}
+		sqlite3_bind_int64(s, 1, ids[i]);
+		if ((step = sqlite3_step(s)) == SQLITE_ROW) {
+			if (sqlite3_column_int64(s, 0) < *first)
+				*first = sqlite3_column_int64(s, 0);
+		} else if (step != SQLITE_DONE)
+			rc = conn_fail(c, step, "results", err, errlen);
+		sqlite3_reset(s);
+	}
+	store_conn_put(st, c);
+	free(ids);
+	return rc < 0 ? -1 : 0;
+}
+
 int
 store_recent_outcomes(struct store *st, const int64_t *series, size_t nseries,
     size_t n, int (*fn)(const struct stored_outcome *o, void *arg), void *arg,
@@ -482,21 +579,8 @@ store_recent_outcomes(struct store *st, const int64_t *series, size_t nseries,
 		sqlite3_bind_int64(s, 2, (int64_t)n);
 		while (!stop && (step = sqlite3_step(s)) == SQLITE_ROW) {
 			struct stored_outcome o;
-			int flags = sqlite3_column_int(s, 2);
 
-			o.series = series[i];
-			o.ts = sqlite3_column_int64(s, 0);
-			o.seq = sqlite3_column_int64(s, 1);
-			o.ok = flags & 1;
-			o.inconclusive = (flags & 4) != 0;
-			if (o.ok || sqlite3_column_type(s, 3) == SQLITE_NULL)
-				o.error_class = ERRCLASS_NONE;
-			else {
-				int ec = sqlite3_column_int(s, 3);
-
-				o.error_class = ec > ERRCLASS_NONE && ec < ERRCLASS_COUNT ?
-				    (enum errclass)ec : ERRCLASS_INTERNAL;
-			}
+			outcome_of(s, series[i], &o);
 			stop = fn(&o, arg);
 		}
 		if (!stop && step != SQLITE_DONE)

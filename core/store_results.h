@@ -63,12 +63,27 @@ int store_results_each(struct store *st, const struct results_filter *f,
     int (*fn)(const struct stored_result *r, void *arg), void *arg,
     char *err, size_t errlen);
 
-/* One raw result's outcome. */
+/* One raw result's outcome: a run of one check by one agent, from ts to
+ * ts + total_us. */
 struct stored_outcome {
 	int64_t		 series, ts, seq;
+	int64_t		 total_us;
 	bool		 ok, inconclusive;
 	enum errclass	 error_class;	/* ERRCLASS_NONE when ok */
 };
+
+/* Every raw result of the nseries series that started in [from, to): fn
+ * per result, series by series in the order given, each in start order (ts,
+ * then seq); fn returns non-zero to stop. One snapshot for all series (the
+ * per-run timelines of failover, attribution and incidents). 0, or -1
+ * with a message in err. */
+int store_runs_each(struct store *st, const int64_t *series, size_t nseries,
+    int64_t from_ms, int64_t to_ms, int (*fn)(const struct stored_outcome *o,
+    void *arg), void *arg, char *err, size_t errlen);
+/* When the oldest raw result kept started (INT64_MAX when none): before
+ * it, timelines fall back to minute rollups. 0, or -1. */
+int store_runs_first(struct store *st, int64_t *first, char *err,
+    size_t errlen);
 
 /* The newest n results of each of the nseries series (the dashboard's
  * strips of recent outcomes), read from the (series, ts) key in
