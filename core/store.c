@@ -279,9 +279,10 @@ checkpoint_main(void *arg)
 		pthread_mutex_unlock(&st->ckpt_mu);
 		sqlite3_wal_checkpoint_v2(st->ckpt, NULL, SQLITE_CHECKPOINT_PASSIVE,
 		    &nlog, NULL);
-		/* PASSIVE never catches up with a busy writer, so the WAL would
-		 * only grow: past WAL_MAX_FRAMES, hold the writer back briefly
-		 * (most frames are copied already) and restart the WAL */
+		/* A busy writer never starts the WAL over by itself (it would
+		 * have to begin just when a checkpoint has copied every frame),
+		 * so the WAL only grows: past WAL_MAX_FRAMES, hold the writer
+		 * back briefly (PASSIVE just copied most frames) and restart it */
 		if (nlog > WAL_MAX_FRAMES) {
 			pthread_mutex_lock(&st->wmu);
 			sqlite3_wal_checkpoint_v2(st->ckpt, NULL,
