@@ -66,6 +66,11 @@ ship_metrics(struct sched *s, struct buf *b)
 	    "Failed or refused pulls of the check definitions.");
 	buf_printf(b, "vantage_agent_checks_pull_errors_total %lld\n",
 	    (long long)st->pull_errors);
+	promtext_help(b, "vantage_agent_checks_refused_total", "counter",
+	    "Pulled check sets refused because they do not validate (the "
+	    "previous set keeps running; the log says what is wrong).");
+	buf_printf(b, "vantage_agent_checks_refused_total %lld\n",
+	    (long long)st->pull_refused);
 	promtext_help(b, "vantage_agent_checks_remote", "gauge",
 	    "Checks pulled from the collector in the running config.");
 	buf_printf(b, "vantage_agent_checks_remote %zu\n", s->conf->nremote);

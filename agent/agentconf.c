@@ -16,6 +16,7 @@
 #include "conf.h"
 #include "netaddr.h"
 #include "log.h"
+#include "redact.h"
 #include "secret.h"
 #include "xmalloc.h"
 
@@ -90,10 +91,12 @@ build_refs(struct confctx *c, struct agent_config *ac)
 	for (size_t i = 0; i < ac->nrefs; i++) {
 		const char *t = ac->ref_targets[i];
 		struct confctx mc = { 0 };
-		char p[CONF_PATH_MAX], name[160];
+		char p[CONF_PATH_MAX], name[160], *shown = redact_url(t, NULL, 0);
 		json_t *o;
 
-		snprintf(name, sizeof(name), "reference %.110s", t);
+		/* the name shows in logs and /metrics: no credentials */
+		snprintf(name, sizeof(name), "reference %.110s", shown);
+		free(shown);
 		if (strncasecmp(t, "http://", 7) == 0 || strncasecmp(t, "https://", 8) == 0)
 			o = json_pack("{s:s,s:s,s:s,s:{s:s}}", "name", name, "kind", "http",
 			    "url", t, "expect", "status", "100-599");
@@ -234,11 +237,45 @@ split_collector_url(const char *url, char **base, char **path)
 	return 0;
 }
 
+/* collector.allow_secrets: the env:/file: secrets that checks pulled from
+ * the collector may put in their headers (none unless listed: the
+ * collector must not read the agent's files and environment at will). */
+static void
+parse_allow_secrets(struct confctx *c, json_t *list, struct agent_collector *co)
+{
+	const char *path = "collector.allow_secrets";
+	size_t i;
+	json_t *v;
+
+	if (list == NULL)
+		return;
+	if (!json_is_array(list) || json_array_size(list) > AGENT_MAX_ALLOW_SECRETS) {
+		conf_error(c, path, "must be a list of at most %d secrets such as "
+		    "\"env:API_TOKEN\" or \"file:/etc/vantage/token\"",
+		    AGENT_MAX_ALLOW_SECRETS);
+		return;
+	}
+	co->allow_secrets = xcalloc(json_array_size(list) + 1, sizeof(char *));
+	json_array_foreach(list, i, v) {
+		char p[CONF_PATH_MAX], err[256];
+
+		conf_path_idx(p, path, i);
+		if (!json_is_string(v))
+			conf_error(c, p, "must be a string such as \"env:API_TOKEN\"");
+		else if (secret_check_ref(json_string_value(v), err, sizeof(err)) < 0)
+			conf_error(c, p, "%s", err);
+		else
+			co->allow_secrets[co->nallow_secrets++] =
+			    xstrdup(json_string_value(v));
+	}
+}
+
 static void
 parse_collector(struct confctx *c, json_t *o, struct agent_config *ac)
 {
 	static const char *const keys[] = {
-		"url", "key", "ca_file", "batch_max", "pull_every", "timeout", NULL
+		"url", "key", "ca_file", "batch_max", "pull_every", "timeout",
+		"allow_secrets", NULL
 	};
 	struct agent_collector *co;
 	char *url = NULL, *spec = NULL, err[256];
@@ -272,6 +309,7 @@ parse_collector(struct confctx *c, json_t *o, struct agent_config *ac)
 	conf_get_duration(c, "collector", o, "pull_every", 1000, 86400000,
 	    &co->pull_every_ms);
 	conf_get_duration(c, "collector", o, "timeout", 100, 600000, &co->timeout_ms);
+	parse_allow_secrets(c, json_object_get(o, "allow_secrets"), co);
 }
 
 struct load_checks_ctx {
@@ -361,6 +399,14 @@ agentconf_load_ctx(struct confctx *c, const char *file, const char *text)
 		checkconf_parse_array(c, "checks", v, &ac->defaults, NULL,
 		    &ac->checks, &ac->nchecks);	/* not a list: says so */
 	ac->nlocal = ac->nchecks;
+	/* the checks' header secrets: read now, so a missing one is a config
+	 * error (--check-config says so) rather than a failing check */
+	for (size_t i = 0; c->nerrs == 0 && i < ac->nchecks; i++) {
+		char p[CONF_PATH_MAX];
+
+		checkconf_resolve_secrets(c, conf_path_idx(p, "checks", i),
+		    &ac->checks[i], NULL, 0);
+	}
 	if (c->nerrs == 0)
 		build_refs(c, ac);
 	if (c->nerrs > 0)
@@ -398,6 +444,9 @@ collector_copy(const struct agent_collector *co)
 	n->path = xstrdup(co->path);
 	n->key = xstrdup(co->key);
 	n->ca_file = xstrdup(co->ca_file);
+	n->allow_secrets = xcalloc(co->nallow_secrets + 1, sizeof(char *));
+	for (size_t i = 0; i < co->nallow_secrets; i++)
+		n->allow_secrets[i] = xstrdup(co->allow_secrets[i]);
 	return n;
 }
 
@@ -413,6 +462,9 @@ collector_free(struct agent_collector *co)
 		free(co->key);
 	}
 	free(co->ca_file);
+	for (size_t i = 0; i < co->nallow_secrets; i++)
+		free(co->allow_secrets[i]);
+	free(co->allow_secrets);
 	free(co);
 }
 
@@ -426,19 +478,59 @@ has_check(const struct check_config *v, size_t n, const char *name)
 	return false;
 }
 
+/* Validate the pulled set alone (errors point into its text): every
+ * check, with the pulled checks' defaults, and their header secrets. */
+static int
+parse_remote(struct confctx *c, const struct agent_config *base, json_t *arr,
+    struct check_config **rem, size_t *nrem)
+{
+	const struct agent_collector *co = base->collector;
+	struct check_defaults d = base->defaults;
+	size_t before = c->nerrs;
+
+	*rem = NULL;
+	*nrem = 0;
+	if (json_is_array(arr) && json_array_size(arr) == 0)
+		return 0;
+	if (json_is_array(arr) && json_array_size(arr) > AGENT_MAX_PULLED_CHECKS) {
+		conf_error(c, "checks", "%zu checks: an agent runs at most %d "
+		    "pulled checks", json_array_size(arr), AGENT_MAX_PULLED_CHECKS);
+		return -1;
+	}
+	d.pulled = true;
+	if (checkconf_parse_array(c, "checks", arr, &d, NULL, rem, nrem) < 0)
+		return -1;
+	for (size_t i = 0; i < *nrem; i++) {
+		char p[CONF_PATH_MAX];
+
+		checkconf_resolve_secrets(c, conf_path_idx(p, "checks", i), &(*rem)[i],
+		    co ? co->allow_secrets : NULL, co ? co->nallow_secrets : 0);
+	}
+	if (c->nerrs != before) {
+		checkconf_free_array(*rem, *nrem);
+		*rem = NULL;
+		*nrem = 0;
+		return -1;
+	}
+	return 0;
+}
+
 struct agent_config *
 agentconf_merge_remote(struct confctx *c, const struct agent_config *base,
     const char *source, const char *remote, size_t *nskipped)
 {
 	struct agent_config *ac = NULL;
 	struct check_config *rem = NULL;
+	struct check_defaults rd = base->defaults;
 	struct confctx mc = { 0 };
-	json_t *root = NULL, *arr = NULL, *all = json_array();
-	size_t nrem = 0, i;
+	json_t *root = NULL, *arr = NULL, *local = NULL;
+	size_t nrem = 0, nlocal = 0, i, k = 0;
+	bool *keep = NULL;
+	int copied = 0;
 
 	*nskipped = 0;
 	if (remote != NULL) {
-		/* validate the pulled set alone first: errors point into its text */
+		/* the whole set is checked before any of it is used */
 		if (conf_load_string(c, source, remote, &root) < 0)
 			goto out;
 		if ((arr = json_object_get(root, "checks")) == NULL) {
@@ -446,21 +538,10 @@ agentconf_merge_remote(struct confctx *c, const struct agent_config *base,
 			    "{\"checks\": [...]}");
 			goto out;
 		}
-		if (!json_is_array(arr) || json_array_size(arr) > 0) {
-			if (checkconf_parse_array(c, "checks", arr, &base->defaults, NULL,
-			    &rem, &nrem) < 0)
-				goto out;
-		}
+		if (parse_remote(c, base, arr, &rem, &nrem) < 0)
+			goto out;
 	}
-	/* one array, local checks first, then the pulled ones whose names are
-	 * free; parsing it again is also the deep copy of the local checks */
-	if (base->local_checks) {
-		json_t *local = json_loads(base->local_checks, 0, NULL);
-
-		if (local)
-			json_array_extend(all, local);
-		json_decref(local);
-	}
+	keep = xcalloc(nrem + 1, sizeof(*keep));
 	for (i = 0; i < nrem; i++) {
 		if (has_check(base->checks, base->nlocal, rem[i].name)) {
 			log_warn("%s: check \"%s\" is also defined in the agent config: "
@@ -468,8 +549,13 @@ agentconf_merge_remote(struct confctx *c, const struct agent_config *base,
 			(*nskipped)++;
 			continue;
 		}
-		json_array_append(all, json_array_get(arr, i));
+		keep[i] = true;
 	}
+	/* the local checks are parsed again from their text (a deep copy that
+	 * shares nothing with base), the pulled ones from the set */
+	if (base->local_checks && (local = json_loads(base->local_checks, 0, NULL)) &&
+	    json_is_array(local))
+		nlocal = json_array_size(local);
 	ac = xcalloc(1, sizeof(*ac));
 	ac->id = xstrdup(base->id);
 	ac->region = xstrdup(base->region);
@@ -489,22 +575,50 @@ agentconf_merge_remote(struct confctx *c, const struct agent_config *base,
 		ac->ref_targets[i] = xstrdup(base->ref_targets[i]);
 	ac->nrefs = base->nrefs;
 	build_refs(&mc, ac);	/* valid in base, so valid here */
-	if (json_array_size(all) > 0 && checkconf_parse_array(&mc, "checks", all,
-	    &ac->defaults, NULL, &ac->checks, &ac->nchecks) < 0) {
+	ac->checks = xcalloc(nlocal + nrem + 1, sizeof(*ac->checks));
+	for (i = 0; i < nlocal; i++, k++) {
+		char p[CONF_PATH_MAX];
+
+		checkconf_parse_one(&mc, conf_path_idx(p, "checks", k),
+		    json_array_get(local, i), &ac->defaults, NULL, &ac->checks[k]);
+		/* secrets: as base read them (the file is not read again) */
+		if (checkconf_copy_secrets(&ac->checks[k], i < base->nlocal ?
+		    &base->checks[i] : NULL) < 0)
+			copied = -1;
+	}
+	rd.pulled = true;
+	for (i = 0; i < nrem; i++) {
+		char p[CONF_PATH_MAX];
+
+		if (!keep[i])
+			continue;
+		checkconf_parse_one(&mc, conf_path_idx(p, "checks", k),
+		    json_array_get(arr, i), &rd, NULL, &ac->checks[k]);
+		if (checkconf_copy_secrets(&ac->checks[k], &rem[i]) < 0)
+			copied = -1;
+		k++;
+	}
+	ac->nchecks = k;
+	checkconf_find_duplicates(&mc, "checks", ac->checks, ac->nchecks);
+	if (mc.nerrs > 0 || copied < 0) {
 		/* cannot happen: every part was valid on its own */
 		for (i = 0; i < mc.nerrs; i++)
 			conf_error(c, "checks", "merging local and pulled checks: %s",
 			    mc.errs[i]);
+		if (copied < 0)
+			conf_error(c, "checks", "merging local and pulled checks: a "
+			    "header secret was not resolved");
 		agentconf_free(ac);
 		ac = NULL;
 		goto out;
 	}
-	ac->nlocal = base->nlocal;
+	ac->nlocal = nlocal;
 	ac->nremote = ac->nchecks - ac->nlocal;
 out:
+	free(keep);
 	checkconf_free_array(rem, nrem);
 	conf_ctx_free(&mc);
-	json_decref(all);
+	json_decref(local);
 	json_decref(root);
 	return ac;
 }

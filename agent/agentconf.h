@@ -21,6 +21,9 @@ struct agent_collector {
 	int64_t	 batch_max;	/* results per batch at most */
 	int64_t	 pull_every_ms;	/* check-definition pull period */
 	int64_t	 timeout_ms;	/* bound on one request */
+	char	**allow_secrets;	/* "env:"/"file:" specs pulled checks
+					 * may use in their headers */
+	size_t	 nallow_secrets;
 };
 
 struct agent_config {
@@ -59,11 +62,14 @@ struct agent_config {
 #define AGENT_DEFAULT_REF_INTERVAL_MS	30000
 #define AGENT_DEFAULT_REF_TIMEOUT_MS	5000
 #define AGENT_MAX_REF_TARGETS		16
+#define AGENT_MAX_PULLED_CHECKS		10000	/* in one pulled set */
+#define AGENT_MAX_ALLOW_SECRETS		64
 
 /* Load and validate file. Returns a new config (free with
  * agentconf_free), or NULL with every error printed to stderr as
- * "file:line:column: key: what is wrong". Secrets (collector.key) are
- * resolved here: an unset variable or unreadable file is an error. */
+ * "file:line:column: key: what is wrong". Secrets (collector.key, the
+ * checks' env:/file: headers) are resolved here: an unset variable or
+ * unreadable file is an error. */
 struct agent_config *agentconf_load(const char *file);
 /* Same, errors collected into c instead of printed (for tests); text, if
  * not NULL, is parsed instead of reading file. */
@@ -71,11 +77,13 @@ struct agent_config *agentconf_load_ctx(struct confctx *c, const char *file,
     const char *text);
 /* Build a new effective config: base's own settings and local checks plus
  * the checks in remote (the collector's answer, {"checks": [...]}),
- * validated with base's defaults; errors go to c named after source (e.g.
- * the URL). remote NULL: local checks only. A pulled check named like a
- * local one is skipped with a warning (the local one wins); *nskipped
- * counts them. Returns the new config (caller frees; base is untouched) or
- * NULL with the errors in c. */
+ * validated whole with base's defaults before any of it is used (at most
+ * AGENT_MAX_PULLED_CHECKS; their header secrets only from base's
+ * collector.allow_secrets, resolved here); errors go to c named after
+ * source (e.g. the URL). remote NULL: local checks only. A pulled check
+ * named like a local one is skipped with a warning (the local one wins);
+ * *nskipped counts them. Returns the new config (caller frees; base is
+ * untouched) or NULL with the errors in c. */
 struct agent_config *agentconf_merge_remote(struct confctx *c,
     const struct agent_config *base, const char *source, const char *remote,
     size_t *nskipped);

@@ -10,6 +10,7 @@
 #include <curl/curl.h>
 
 #include "assets.h"
+#include "result.h"
 #include "timeutil.h"
 #include "xmalloc.h"
 
@@ -399,10 +400,12 @@ int
 assets_judge_index(const char *value, int64_t max_age_ms, char *why, size_t whylen)
 {
 	struct cache_policy p;
-	char lim[32];
+	char lim[32], shown[RESULT_ECHO_MAX + 4];
 	int64_t eff;
 
 	assets_cache_parse(value, &p);
+	if (value != NULL)
+		result_echo(shown, sizeof(shown), value, strlen(value));
 	duration_format(max_age_ms, lim, sizeof(lim));
 	if (!p.present) {
 		snprintf(why, whylen, "no Cache-Control (want max-age at most %s)", lim);
@@ -411,15 +414,15 @@ assets_judge_index(const char *value, int64_t max_age_ms, char *why, size_t whyl
 	if (p.no_store || p.no_cache)
 		return 0;	/* revalidated every time: never stale */
 	if (p.max_age < 0 && p.s_maxage < 0) {
-		snprintf(why, whylen, "Cache-Control \"%.80s\" has no max-age (want at "
-		    "most %s)", value, lim);
+		snprintf(why, whylen, "Cache-Control \"%s\" has no max-age (want at "
+		    "most %s)", shown, lim);
 		return -1;
 	}
 	/* a shared cache keeps it for s-maxage: the longer one counts */
 	eff = p.max_age > p.s_maxage ? p.max_age : p.s_maxage;
 	if (eff * 1000 > max_age_ms) {
-		snprintf(why, whylen, "Cache-Control \"%.80s\": cached for %llds, want "
-		    "at most %s", value, (long long)eff, lim);
+		snprintf(why, whylen, "Cache-Control \"%s\": cached for %llds, want "
+		    "at most %s", shown, (long long)eff, lim);
 		return -1;
 	}
 	return 0;
@@ -430,9 +433,11 @@ assets_judge_asset(const char *value, int64_t min_age_ms, bool immutable,
     char *why, size_t whylen)
 {
 	struct cache_policy p;
-	char lim[32], want[64];
+	char lim[32], want[64], shown[RESULT_ECHO_MAX + 4];
 
 	assets_cache_parse(value, &p);
+	if (value != NULL)
+		result_echo(shown, sizeof(shown), value, strlen(value));
 	duration_format(min_age_ms, lim, sizeof(lim));
 	snprintf(want, sizeof(want), "max-age >= %llds%s",
 	    (long long)(min_age_ms / 1000), immutable ? " and immutable" : "");
@@ -442,7 +447,7 @@ assets_judge_asset(const char *value, int64_t min_age_ms, bool immutable,
 	}
 	if (p.no_store || p.no_cache || p.max_age < 0 || p.max_age * 1000 < min_age_ms ||
 	    (immutable && !p.immutable)) {
-		snprintf(why, whylen, "Cache-Control \"%.80s\" (want %s)", value, want);
+		snprintf(why, whylen, "Cache-Control \"%s\" (want %s)", shown, want);
 		return -1;
 	}
 	return 0;

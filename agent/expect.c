@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "expect.h"
+#include "redact.h"
 
 bool
 expect_needs_body(const struct http_expect *e)
@@ -97,25 +98,38 @@ json_same(json_t *a, json_t *b)
 	return json_equal(a, b);
 }
 
+/* v as compact JSON, cut at RESULT_ECHO_MAX bytes. */
 static void
 json_short(json_t *v, char *out, size_t outlen)
 {
 	char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 
-	snprintf(out, outlen, "%s", s ? s : "?");
-	if (strlen(out) == outlen - 1 && outlen > 4)
-		memcpy(out + outlen - 4, "...", 4);
+	if (s == NULL)
+		snprintf(out, outlen, "?");
+	else
+		result_echo(out, outlen, s, strlen(s));
 	free(s);
+}
+
+/* The last part of a dotted JSON path ("checks.token" -> "token"). */
+static const char *
+json_leaf(const char *path)
+{
+	const char *dot = strrchr(path, '.');
+
+	return dot ? dot + 1 : path;
 }
 
 static int
 eval_headers(const struct http_expect *e, const struct http_response *resp,
-    struct result *r)
+    char *const *redact, size_t nredact, struct result *r)
 {
 	for (size_t i = 0; i < e->nheaders; i++) {
 		const struct header_expect *h = &e->headers[i];
-		char val[512];
+		char val[8192], shown[RESULT_ECHO_MAX + 4];
 		bool found = false, matched = false;
+		bool secret = redact_name(h->name, strlen(h->name), redact, nredact,
+		    true);
 
 		for (int n = 0; expect_header_value(resp->headers, resp->headers_len,
 		    h->name, n, val, sizeof(val)) == 0; n++) {
@@ -125,6 +139,9 @@ eval_headers(const struct http_expect *e, const struct http_response *resp,
 			if (h->op == HEADER_REGEX && regexec(&h->re, val, 0, NULL, 0) == 0)
 				matched = true;
 		}
+		/* what the message may show of the value */
+		if (found && secret)
+			snprintf(shown, sizeof(shown), "%s", REDACTED);
 		switch (h->op) {
 		case HEADER_PRESENT:
 			if (!found) {
@@ -134,8 +151,11 @@ eval_headers(const struct http_expect *e, const struct http_response *resp,
 			break;
 		case HEADER_ABSENT:
 			if (found) {
+				if (!secret)
+					result_echo(shown, sizeof(shown), val, strlen(val));
 				result_fail(r, ERRCLASS_ASSERTION,
-				    "header %s present (\"%s\"), expected absent", h->name, val);
+				    "header %s present (\"%s\"), expected absent", h->name,
+				    shown);
 				return -1;
 			}
 			break;
@@ -144,15 +164,19 @@ eval_headers(const struct http_expect *e, const struct http_response *resp,
 			if (!found) {
 				result_fail(r, ERRCLASS_ASSERTION, "header %s missing "
 				    "(expected %s \"%s\")", h->name,
-				    h->op == HEADER_EQUALS ? "equal to" : "matching", h->value);
+				    h->op == HEADER_EQUALS ? "equal to" : "matching",
+				    secret ? REDACTED : h->value);
 				return -1;
 			}
 			if (!matched) {
 				expect_header_value(resp->headers, resp->headers_len,
 				    h->name, 0, val, sizeof(val));
+				if (!secret)
+					result_echo(shown, sizeof(shown), val, strlen(val));
 				result_fail(r, ERRCLASS_ASSERTION, "header %s is \"%s\", "
-				    "expected %s \"%s\"", h->name, val,
-				    h->op == HEADER_EQUALS ? "equal to" : "matching", h->value);
+				    "expected %s \"%s\"", h->name, shown,
+				    h->op == HEADER_EQUALS ? "equal to" : "matching",
+				    secret ? REDACTED : h->value);
 				return -1;
 			}
 			break;
@@ -163,7 +187,7 @@ eval_headers(const struct http_expect *e, const struct http_response *resp,
 
 static int
 eval_json(const struct http_expect *e, const struct http_response *resp,
-    struct result *r)
+    char *const *redact, size_t nredact, struct result *r)
 {
 	json_error_t je;
 	json_t *doc;
@@ -172,21 +196,33 @@ eval_json(const struct http_expect *e, const struct http_response *resp,
 	doc = json_loadb(resp->body ? resp->body : "", resp->body_len,
 	    JSON_DECODE_ANY, &je);
 	if (doc == NULL) {
+		char why[RESULT_ECHO_MAX + 4];
+
+		/* jansson's text may quote the body: cut it like any echo */
+		result_echo(why, sizeof(why), je.text, strlen(je.text));
 		result_fail(r, ERRCLASS_BODY, "body is not JSON (line %d: %s)",
-		    je.line, je.text);
+		    je.line, why);
 		return -1;
 	}
 	for (size_t i = 0; i < e->njson && rc == 0; i++) {
 		json_t *got = expect_json_path(doc, e->json[i].path);
-		char want[96], have[96];
+		const char *leaf = json_leaf(e->json[i].path);
+		bool secret = redact_name(leaf, strlen(leaf), redact, nredact, false);
+		char want[RESULT_ECHO_MAX + 4], have[RESULT_ECHO_MAX + 4];
 
-		json_short(e->json[i].value, want, sizeof(want));
+		if (secret)
+			snprintf(want, sizeof(want), "%s", REDACTED);
+		else
+			json_short(e->json[i].value, want, sizeof(want));
 		if (got == NULL) {
 			result_fail(r, ERRCLASS_BODY, "JSON %s missing (expected %s)",
 			    e->json[i].path, want);
 			rc = -1;
 		} else if (!json_same(got, e->json[i].value)) {
-			json_short(got, have, sizeof(have));
+			if (secret)
+				snprintf(have, sizeof(have), "%s", REDACTED);
+			else
+				json_short(got, have, sizeof(have));
 			result_fail(r, ERRCLASS_BODY, "JSON %s is %s, expected %s",
 			    e->json[i].path, have, want);
 			rc = -1;
@@ -198,7 +234,7 @@ eval_json(const struct http_expect *e, const struct http_response *resp,
 
 int
 expect_eval(const struct http_expect *e, const struct http_response *resp,
-    struct result *r)
+    char *const *redact, size_t nredact, struct result *r)
 {
 	if (!checkconf_status_ok(e, resp->status)) {
 		char want[128] = "";
@@ -218,7 +254,7 @@ expect_eval(const struct http_expect *e, const struct http_response *resp,
 		    resp->status, want);
 		return -1;
 	}
-	if (e->nheaders > 0 && eval_headers(e, resp, r) < 0)
+	if (e->nheaders > 0 && eval_headers(e, resp, redact, nredact, r) < 0)
 		return -1;
 	if (e->body_contains && (resp->body == NULL ||
 	    memmem(resp->body, resp->body_len, e->body_contains,
@@ -232,7 +268,7 @@ expect_eval(const struct http_expect *e, const struct http_response *resp,
 		result_fail(r, ERRCLASS_BODY, "body does not match /%s/", e->body_regex);
 		return -1;
 	}
-	if (e->njson > 0 && eval_json(e, resp, r) < 0)
+	if (e->njson > 0 && eval_json(e, resp, redact, nredact, r) < 0)
 		return -1;
 	if (e->max_latency_ms > 0 && resp->total_us > e->max_latency_ms * 1000) {
 		result_fail(r, ERRCLASS_ASSERTION, "took %lld ms, max_latency is %lld ms",

@@ -24,9 +24,12 @@ bool expect_needs_headers(const struct http_expect *e);
 
 /* Judge resp against e. On the first failed expectation fills r with the
  * class (http_status, assertion or body) and a message naming what was
- * expected and what came, and returns -1; else 0 and r is untouched. */
+ * expected and what came, and returns -1; else 0 and r is untouched. What
+ * came is quoted up to RESULT_ECHO_MAX bytes; the value of a header named
+ * in redact[0..nredact) (or a credential header: Authorization, Cookie,
+ * ...) and of a JSON key so named is shown as "REDACTED". */
 int expect_eval(const struct http_expect *e, const struct http_response *resp,
-    struct result *r);
+    char *const *redact, size_t nredact, struct result *r);
 
 /* Find header name (case-insensitive) in a raw header block; returns the
  * n-th value (0-based) copied into out (outlen bytes), or -1 if absent. */

@@ -1,12 +1,17 @@
 /* outbox: SQLite (WAL) storage of results; prepared statements made once. */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
+#include "log.h"
 #include "outbox.h"
 #include "sqlmig.h"
 #include "xmalloc.h"
@@ -53,6 +58,42 @@ query_int(sqlite3 *db, const char *sql)
 	return v;
 }
 
+/* Create the DB file 0600 whatever the umask (results name the targets,
+ * the pulled checks their settings); SQLite gives its -wal and -shm files
+ * the mode of the DB. An existing file keeps its mode; one readable by
+ * others is used, with a warning. 0, or -1 with a message in err. */
+static int
+create_private(const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+	int fd;
+
+	if (strcmp(path, ":memory:") == 0 || *path == '\0')
+		return 0;
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd >= 0) {
+		/* a umask such as 0200 could leave it without a bit it needs */
+		if (fchmod(fd, 0600) < 0) {
+			snprintf(err, errlen, "%s: chmod: %s", path, strerror(errno));
+			close(fd);
+			return -1;
+		}
+		close(fd);
+		return 0;
+	}
+	if (errno != EEXIST) {
+		snprintf(err, errlen, "%s: cannot create: %s", path, strerror(errno));
+		return -1;
+	}
+	if (stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+	    (st.st_mode & (S_IRGRP | S_IROTH)) != 0)
+		log_warn("agent DB %s is readable by %s (mode %04o): chmod 600 it "
+		    "(and its -wal and -shm files)", path,
+		    (st.st_mode & S_IROTH) ? "others" : "its group",
+		    (unsigned)(st.st_mode & 07777));
+	return 0;
+}
+
 struct outbox *
 outbox_open(const char *path, bool standalone, char *err, size_t errlen)
 {
@@ -61,6 +102,8 @@ outbox_open(const char *path, bool standalone, char *err, size_t errlen)
 	int64_t last, maxseq;
 
 	ob->standalone = standalone;
+	if (create_private(path, err, errlen) < 0)
+		goto fail;
 	if (sqlite3_open_v2(path, &ob->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", path,

@@ -2,10 +2,12 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "probe.h"
+#include "redact.h"
 
 static const struct probe_kind probe_kinds[] = {
 	{ "http", probe_http_start, probe_http_finish, NULL, NULL },
@@ -80,6 +82,100 @@ probe_errclass(CURLcode code)
 	}
 }
 
+enum errclass
+probe_errclass_refine(CURLcode code, long status, bool sent, const char *curl_msg,
+    char *out, size_t outlen)
+{
+	const char *m = curl_msg && *curl_msg ? curl_msg : curl_easy_strerror(code);
+
+	/* libcurl reports a response that breaks its limits or its framing
+	 * with the codes of a lost connection or of a failed allocation; once
+	 * the request went out, say what happened to the response instead */
+	if (code == CURLE_RECV_ERROR && status > 0) {
+		if (strstr(m, "chunked") != NULL) {
+			snprintf(out, outlen, "response body: bad chunked encoding (%s)", m);
+			return ERRCLASS_BODY;
+		}
+		if (strstr(m, "header") != NULL) {
+			snprintf(out, outlen, "response headers too large (%s; libcurl "
+			    "reads at most 300 KiB of them)", m);
+			return ERRCLASS_HTTP_STATUS;
+		}
+		snprintf(out, outlen, "connection lost while reading the response "
+		    "(%s)", m);
+		return ERRCLASS_BODY;
+	}
+	if (code == CURLE_OUT_OF_MEMORY && sent) {
+		snprintf(out, outlen, "response %s longer than libcurl's limit of 100 "
+		    "KiB for one line", status > 0 ? "header line" :
+		    "status line or header");
+		return ERRCLASS_HTTP_STATUS;
+	}
+	snprintf(out, outlen, "%s", m);
+	return probe_errclass(code);
+}
+
+void
+probe_fail_transfer(struct result *r, CURL *e, CURLcode code, const char *errbuf)
+{
+	char msg[sizeof(r->error)];
+	long status = 0, reqsize = 0;
+	enum errclass ec;
+
+	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_getinfo(e, CURLINFO_REQUEST_SIZE, &reqsize);
+	ec = probe_errclass_refine(code, status, reqsize > 0, errbuf, msg, sizeof(msg));
+	result_fail(r, ec, "%s", msg);
+}
+
+/* Redact the strings in v (the kind's extra fields: details, messages,
+ * target URLs) in place. */
+static void
+redact_json(json_t *v, char *const *keys, size_t nkeys, int depth)
+{
+	const char *k;
+	json_t *x;
+	size_t i;
+	void *tmp;
+
+	if (depth > 8)
+		return;
+	if (json_is_object(v)) {
+		json_object_foreach_safe(v, tmp, k, x) {
+			if (json_is_string(x) &&
+			    redact_text_needed(json_string_value(x), keys, nkeys)) {
+				char *t = redact_text(json_string_value(x), keys, nkeys);
+				json_object_set_new(v, k, json_string(t));
+				free(t);
+			} else
+				redact_json(x, keys, nkeys, depth + 1);
+		}
+	} else if (json_is_array(v)) {
+		json_array_foreach(v, i, x) {
+			if (json_is_string(x) &&
+			    redact_text_needed(json_string_value(x), keys, nkeys)) {
+				char *t = redact_text(json_string_value(x), keys, nkeys);
+				json_array_set_new(v, i, json_string(t));
+				free(t);
+			} else
+				redact_json(x, keys, nkeys, depth + 1);
+		}
+	}
+}
+
+void
+probe_redact_result(struct result *r, const struct check_config *cc)
+{
+	if (redact_text_needed(r->error, cc->redact, cc->nredact)) {
+		char *t = redact_text(r->error, cc->redact, cc->nredact);
+
+		snprintf(r->error, sizeof(r->error), "%s", t);
+		free(t);
+	}
+	if (r->extra != NULL)
+		redact_json(r->extra, cc->redact, cc->nredact, 0);
+}
+
 static int64_t
 info_us(CURL *e, CURLINFO what)
 {
@@ -130,8 +226,8 @@ probe_add_correlation(struct probe_run *run, struct curl_slist **list)
 		return 0;
 	hl = strlen(h);
 	for (size_t i = 0; i < run->conf->nheaders; i++)
-		if (strncasecmp(run->conf->headers[i], h, hl) == 0 &&
-		    run->conf->headers[i][hl] == ':')
+		if (strlen(run->conf->headers[i].name) == hl &&
+		    strncasecmp(run->conf->headers[i].name, h, hl) == 0)
 			return 0;	/* the check's own value wins */
 	snprintf(line, sizeof(line), "%s: %s/%s/%s", h, run->res.check,
 	    run->res.agent ? run->res.agent : "", run->probe_id);
@@ -186,6 +282,9 @@ probe_run_reset_attempt(struct probe_run *run)
 	run->bytes = 0;
 	run->truncated = false;
 	run->cert_not_after = 0;
+	run->hdr_status = 0;
+	run->redirect_refused = 0;
+	run->redirect_to[0] = '\0';
 	memset(&run->res, 0, sizeof(run->res));
 	/* labels survive across attempts */
 	run->res.check = keep.check;

@@ -54,6 +54,12 @@ struct probe_run {
 	int				 attempt;	/* 1-based */
 	int64_t				 attempt_start_us; /* monotonic */
 	int64_t				 cert_not_after;
+	/* http: the status of the response whose headers are coming, and a
+	 * redirect the check's redirect_policy refused (its status and where
+	 * it pointed, redacted and cut) */
+	long				 hdr_status;
+	long				 redirect_refused;
+	char				 redirect_to[96];
 	struct result			 res;
 	void				*owner;		/* the scheduler's check */
 	/* correlation header (agent.probe_header; NULL: off) and the run id
@@ -94,6 +100,18 @@ struct probe_kind {
 const struct probe_kind *probe_kind_find(const char *name);
 /* The one mapping from a transfer's CURLcode to an error class. */
 enum errclass probe_errclass(CURLcode code);
+/* The class of a failed transfer, refined by what is known of the answer
+ * (status: its status code, 0 if none came; sent: the request went out):
+ * a broken chunked body is "body", headers past libcurl's limits are
+ * "http_status" (libcurl says "receive error" and "out of memory"). Writes
+ * the result's message into out: curl_msg (libcurl's error buffer; NULL or
+ * "": its text for code), reworded where it would mislead. */
+enum errclass probe_errclass_refine(CURLcode code, long status, bool sent,
+    const char *curl_msg, char *out, size_t outlen);
+/* Fill r's failure fields for transfer e that ended with code (errbuf:
+ * its CURLOPT_ERRORBUFFER) through probe_errclass_refine. */
+void probe_fail_transfer(struct result *r, CURL *e, CURLcode code,
+    const char *errbuf);
 
 /* Prepare run for check conf (no allocation of the easy handle). */
 void probe_run_init(struct probe_run *run, const struct check_config *conf);
@@ -109,6 +127,10 @@ void probe_fill_phases(struct result *r, CURL *e);
  * *list, unless it is off or the check sets that header itself. 0 or -1
  * (out of memory). */
 int probe_add_correlation(struct probe_run *run, struct curl_slist **list);
+/* Keep credentials out of a finished result of check cc: every URL in
+ * r->error and in the strings of r->extra loses its userinfo and the
+ * values of cc's redact keys (r->url is cc->record_url already). */
+void probe_redact_result(struct result *r, const struct check_config *cc);
 /* Release what the kind keeps for the attempt (its cleanup). */
 void probe_run_cleanup(struct probe_run *run);
 

@@ -35,8 +35,9 @@ struct sub {
 	bool		 started, done;
 	bool		 skipped;	/* its target's index did not come back */
 	CURLcode	 code;
+	enum errclass	 cls;		/* of a failed transfer */
 	long		 status;
-	char		 errbuf[CURL_ERROR_SIZE];
+	char		 errbuf[CURL_ERROR_SIZE];	/* then its message */
 	char		*cache_control;	/* of the last response; NULL none */
 	struct buf	 hdr;		/* Cache-Control values seen */
 	EVP_MD_CTX	*md;
@@ -152,6 +153,7 @@ sub_fail(struct sub *sb, CURLcode code, const char *msg)
 {
 	sb->done = true;
 	sb->code = code;
+	sb->cls = probe_errclass(code);
 	snprintf(sb->errbuf, sizeof(sb->errbuf), "%s", msg);
 }
 
@@ -267,6 +269,15 @@ sub_finish(struct sub *sb, CURL *e, CURLcode code)
 	sb->easy = NULL;
 	sb->code = code == CURLE_WRITE_ERROR && sb->truncated ? CURLE_OK : code;
 	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &sb->status);
+	if (sb->code != CURLE_OK) {
+		char msg[CURL_ERROR_SIZE];
+		long sent = 0;
+
+		curl_easy_getinfo(e, CURLINFO_REQUEST_SIZE, &sent);
+		sb->cls = probe_errclass_refine(sb->code, sb->status, sent > 0,
+		    sb->errbuf, msg, sizeof(msg));
+		snprintf(sb->errbuf, sizeof(sb->errbuf), "%s", msg);
+	}
 	if (curl_easy_getinfo(e, CURLINFO_PRIMARY_IP, &ip) == CURLE_OK && ip)
 		snprintf(sb->ip, sizeof(sb->ip), "%s", ip);
 	probe_fill_phases(&sb->ph, e);
@@ -378,7 +389,7 @@ static enum errclass
 transfer_class(const struct sub *sb)
 {
 	if (sb->code != CURLE_OK)
-		return probe_errclass(sb->code);
+		return sb->cls;
 	return ERRCLASS_HTTP_STATUS;
 }
 
@@ -386,8 +397,7 @@ static void
 transfer_error(const struct sub *sb, char *out, size_t len)
 {
 	if (sb->code != CURLE_OK)
-		snprintf(out, len, "%s", sb->errbuf[0] ? sb->errbuf :
-		    curl_easy_strerror(sb->code));
+		snprintf(out, len, "%s", sb->errbuf);
 	else
 		snprintf(out, len, "HTTP status %ld", sb->status);
 }

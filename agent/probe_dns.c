@@ -174,13 +174,22 @@ answer_eq(int type, const char *data, const char *want)
 static void
 list_of(const struct dnsmsg_answer *a, int type, char *out, size_t len)
 {
-	size_t off = 0;
+	size_t off = 0, shown = 0;
+	char one[RESULT_ECHO_MAX + 4];
 
 	out[0] = '\0';
-	for (size_t i = 0; i < a->nan && off < len; i++)
-		if (a->an[i].type == type)
-			off += (size_t)snprintf(out + off, len - off, "%s%.60s",
-			    off ? ", " : "", a->an[i].data);
+	for (size_t i = 0; i < a->nan; i++) {
+		if (a->an[i].type != type)
+			continue;
+		if (shown == 3 || off + sizeof(one) + 8 > len) {
+			snprintf(out + off, len - off, ", ...");
+			break;
+		}
+		result_echo(one, sizeof(one), a->an[i].data, strlen(a->an[i].data));
+		off += (size_t)snprintf(out + off, len - off, "%s%s", off ? ", " : "",
+		    one);
+		shown++;
+	}
 	if (off == 0)
 		snprintf(out, len, "none");
 }
@@ -199,7 +208,8 @@ judge(struct probe_run *run)
 	struct dns_state *st = run->priv;
 	const struct dnsmsg_answer *a = &st->ans;
 	struct result *r = &run->res;
-	char tb[16], rb[16], rb2[16], got[200], t1[24];
+	char tb[16], rb[16], rb2[16], got[256], t1[24];
+	char en[RESULT_ECHO_MAX + 4], ed[RESULT_ECHO_MAX + 4];
 	json_t *arr = json_array();
 	int64_t min_ttl = -1;
 	size_t nmatch = 0;
@@ -263,16 +273,20 @@ judge(struct probe_run *run)
 			continue;
 		if (d->ttl_min_ms >= 0 && ms < d->ttl_min_ms) {
 			ttl_text(d->ttl_min_ms, t1, sizeof(t1));
-			result_fail(r, ERRCLASS_DNS, "TTL of %s %s %.60s is %us, expected at "
-			    "least %s", rr->name, dnsmsg_type_name(rr->type, tb, sizeof(tb)),
-			    rr->data, rr->ttl, t1);
+			result_fail(r, ERRCLASS_DNS, "TTL of %s %s %s is %us, expected at "
+			    "least %s", result_echo(en, sizeof(en), rr->name,
+			    strlen(rr->name)), dnsmsg_type_name(rr->type, tb, sizeof(tb)),
+			    result_echo(ed, sizeof(ed), rr->data, strlen(rr->data)),
+			    rr->ttl, t1);
 			return;
 		}
 		if (d->ttl_max_ms >= 0 && ms > d->ttl_max_ms) {
 			ttl_text(d->ttl_max_ms, t1, sizeof(t1));
-			result_fail(r, ERRCLASS_DNS, "TTL of %s %s %.60s is %us, expected at "
-			    "most %s", rr->name, dnsmsg_type_name(rr->type, tb, sizeof(tb)),
-			    rr->data, rr->ttl, t1);
+			result_fail(r, ERRCLASS_DNS, "TTL of %s %s %s is %us, expected at "
+			    "most %s", result_echo(en, sizeof(en), rr->name,
+			    strlen(rr->name)), dnsmsg_type_name(rr->type, tb, sizeof(tb)),
+			    result_echo(ed, sizeof(ed), rr->data, strlen(rr->data)),
+			    rr->ttl, t1);
 			return;
 		}
 	}

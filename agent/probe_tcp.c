@@ -79,7 +79,8 @@ fail:
 	return -1;
 }
 
-/* Up to 80 characters of s, with control bytes escaped, for a message. */
+/* Up to RESULT_ECHO_MAX characters of s, with control bytes escaped, then
+ * "..." if longer, for a message. */
 static void
 excerpt(const char *s, size_t n, char *out, size_t outlen)
 {
@@ -88,7 +89,7 @@ excerpt(const char *s, size_t n, char *out, size_t outlen)
 	for (size_t i = 0; i < n && o + 5 < outlen; i++) {
 		unsigned char c = (unsigned char)s[i];
 
-		if (o >= 80) {
+		if (o >= RESULT_ECHO_MAX) {
 			memcpy(out + o, "...", 3);
 			o += 3;
 			break;

@@ -302,7 +302,7 @@ probe_tls_finish(struct probe_run *run, CURLcode code)
 	struct tls_seen *t = run->priv;
 	struct result *r = &run->res;
 	int64_t now = time_now_ms() / 1000;
-	char *ip = NULL, a[96];
+	char *ip = NULL, a[96], e1[RESULT_ECHO_MAX + 4], e2[RESULT_ECHO_MAX + 4];
 
 	probe_fill_phases(r, run->easy);
 	if (r->total_us == 0 || code == CURLE_OPERATION_TIMEDOUT)
@@ -339,13 +339,15 @@ probe_tls_finish(struct probe_run *run, CURLcode code)
 	}
 	if (!cc->insecure && t->verify != X509_V_OK) {
 		result_fail(r, ERRCLASS_TLS, "certificate chain not valid: %s (%s, issued "
-		    "by %s)", X509_verify_cert_error_string(t->verify), t->leaf_names,
-		    t->issuer);
+		    "by %s)", X509_verify_cert_error_string(t->verify),
+		    result_echo(e1, sizeof(e1), t->leaf_names, strlen(t->leaf_names)),
+		    result_echo(e2, sizeof(e2), t->issuer, strlen(t->issuer)));
 		return;
 	}
 	if (!cc->insecure && !t->host_ok) {
 		result_fail(r, ERRCLASS_TLS, "certificate does not match %s (it is for "
-		    "%s)", x->server_name, t->leaf_names);
+		    "%s)", x->server_name, result_echo(e1, sizeof(e1), t->leaf_names,
+		    strlen(t->leaf_names)));
 		return;
 	}
 	if (x->min_version > 0 && t->version < x->min_version) {
@@ -364,14 +366,16 @@ probe_tls_finish(struct probe_run *run, CURLcode code)
 	    t->chain_not_after - now < x->min_chain_days_left * DAY_S) {
 		fmt_expiry(t->chain_not_after, now, a, sizeof(a));
 		result_fail(r, ERRCLASS_TLS, "certificate %s in the chain %s, expected "
-		    "at least %lld days left", t->chain_subject, a,
+		    "at least %lld days left", result_echo(e1, sizeof(e1),
+		    t->chain_subject, strlen(t->chain_subject)), a,
 		    (long long)x->min_chain_days_left);
 		return;
 	}
 	if (x->issuer_regex != NULL &&
 	    regexec(&x->issuer_re, t->issuer, 0, NULL, 0) != 0) {
 		result_fail(r, ERRCLASS_TLS, "issuer \"%s\" does not match /%s/",
-		    t->issuer, x->issuer_regex);
+		    result_echo(e2, sizeof(e2), t->issuer, strlen(t->issuer)),
+		    x->issuer_regex);
 		return;
 	}
 }

@@ -594,6 +594,8 @@ finalize(struct sched *s, struct check *ck, int64_t now_us)
 	struct probe_run *run = ck->run;
 
 	run->res.attempts = run->attempt;
+	/* before anything logs, stores or prints it */
+	probe_redact_result(&run->res, ck->conf);
 	if (ck->ref) {
 		ref_finished(s, ck, &run->res, now_us);
 		probe_run_clear(run);
@@ -683,7 +685,7 @@ start_attempt(struct sched *s, struct check *ck, int64_t now_us)
 		run->res.service = ck->conf->service;
 		run->res.layer = ck->conf->layer;
 		run->res.provider = ck->conf->provider;
-		run->res.url = ck->conf->url;
+		run->res.url = ck->conf->record_url;
 		run->res.agent = s->conf->id;
 		run->res.region = s->conf->region;
 		/* reference targets are someone else's servers: no header */

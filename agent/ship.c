@@ -23,6 +23,7 @@
 #define PULL_CAP	(8u * 1024 * 1024)	/* a pulled check set */
 #define ETAG_MAX	256
 #define LOG_EVERY_MS	60000	/* repeated failures are logged this often */
+#define MERGE_LOG_MAX	20	/* errors of a refused check set logged */
 #define INGEST_PATH	"/api/v1/ingest"
 #define CHECKS_PATH	"/api/v1/agent/checks"
 
@@ -421,8 +422,10 @@ merge_logged(const struct agent_config *ac, const char *source, const char *body
 	struct confctx c = { 0 };
 	struct agent_config *m = agentconf_merge_remote(&c, ac, source, body, nskipped);
 
-	for (size_t i = 0; m == NULL && i < c.nerrs; i++)
+	for (size_t i = 0; m == NULL && i < c.nerrs && i < MERGE_LOG_MAX; i++)
 		log_error("%s", c.errs[i]);
+	if (m == NULL && c.nerrs > MERGE_LOG_MAX)
+		log_error("%s: ... and %zu more errors", source, c.nerrs - MERGE_LOG_MAX);
 	conf_ctx_free(&c);
 	return m;
 }
@@ -501,6 +504,8 @@ ship_merge_config(struct ship *sh, const struct agent_config *ac)
 	char *src = sh->remote_ok ? xstrdup(sh->checks_source) :
 	    xasprintf("%s (kept in the agent DB)", sh->checks_source);
 
+	/* a set refused under the old config may hold under this one */
+	sh->refused[0] = '\0';
 	m = merge_logged(ac, src, sh->remote_body, &skipped);
 	if (m == NULL && sh->remote_body != NULL && !sh->remote_ok) {
 		/* kept by an older version or for other defaults: start without
@@ -917,6 +922,17 @@ pull_failed(struct ship *sh, int64_t retry_after_ms, const char *msg, bool retry
 	}
 }
 
+/* A pulled set did not validate: count it (vantage_agent_checks_refused_total)
+ * and try again at the next pull. */
+static void
+pull_refused(struct ship *sh, const char *msg)
+{
+	pthread_mutex_lock(&sh->s->mu);
+	sh->s->ship_st.pull_refused++;
+	pthread_mutex_unlock(&sh->s->mu);
+	pull_failed(sh, 0, msg, false);
+}
+
 /* A 200 with a check set: validate, keep, and hand it to the scheduler. */
 static void
 pull_apply(struct ship *sh)
@@ -927,6 +943,22 @@ pull_apply(struct ship *sh)
 	size_t skipped = 0;
 	char err[512], hash[SIGN_HEX_LEN + 1];
 
+	/* a refused set comes back until the collector's config changes:
+	 * say what is wrong with it once */
+	sign_sha256_hex(sh->pull.resp.data ? sh->pull.resp.data : "",
+	    sh->pull.resp.len, hash);
+	if (strcmp(hash, sh->refused) == 0) {
+		pull_refused(sh, "the same refused check set again");
+		return;
+	}
+	if (strlen(body) != sh->pull.resp.len) {
+		memcpy(sh->refused, hash, sizeof(hash));
+		log_error("%s: the check set holds a NUL byte: refused",
+		    sh->checks_source);
+		pull_refused(sh, "the pulled checks are not text: refused, the "
+		    "previous set keeps running");
+		return;
+	}
 	if (sh->remote_body && strcmp(body, sh->remote_body) == 0) {
 		/* the same set (we had lost its ETag): nothing to apply */
 		free(sh->remote_etag);
@@ -937,17 +969,10 @@ pull_apply(struct ship *sh)
 		pull_ok(sh);
 		return;
 	}
-	/* a refused set comes back until the collector's config changes:
-	 * say what is wrong with it once */
-	sign_sha256_hex(body, strlen(body), hash);
-	if (strcmp(hash, sh->refused) == 0) {
-		pull_failed(sh, 0, "the same refused check set again", false);
-		return;
-	}
+	memcpy(sh->refused, hash, sizeof(hash));
 	if ((m = merge_logged(sh->s->conf, sh->checks_source, body, &skipped)) == NULL) {
-		memcpy(sh->refused, hash, sizeof(hash));
-		pull_failed(sh, 0, "the pulled checks have errors (above): refused, "
-		    "the previous set keeps running", false);
+		pull_refused(sh, "the pulled checks have errors (above): refused, "
+		    "the previous set keeps running");
 		return;
 	}
 	sh->refused[0] = '\0';

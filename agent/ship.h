@@ -53,6 +53,7 @@ struct ship_stats {
 	int64_t		 errors[SHIP_ERR_COUNT];
 	int64_t		 last_success_ms;	/* Unix ms; 0: never */
 	int64_t		 pull_errors;
+	int64_t		 pull_refused;	/* pulled sets that did not validate */
 	int64_t		 pull_last_success_ms;	/* Unix ms; 0: never */
 };
 

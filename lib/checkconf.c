@@ -8,11 +8,14 @@
 #include <string.h>
 
 #include <curl/curl.h>
+#include <openssl/crypto.h>
 
 #include "checkconf.h"
 #include "checkconf_kinds.h"
 #include "conf.h"
 #include "dnsmsg.h"
+#include "redact.h"
+#include "secret.h"
 #include "xmalloc.h"
 
 const char *const checkconf_layers[] = {
@@ -20,6 +23,9 @@ const char *const checkconf_layers[] = {
 };
 
 const char *const checkconf_ip_names[] = { "any", "v4", "v6", NULL };
+
+/* redirect_policy's values, in enum redirect_policy's order. */
+static const char *const redirect_names[] = { "none", "same-host", "any", NULL };
 
 /* Keys every kind shares. */
 #define COMMON_KEYS "name", "kind", "service", "layer", "provider", \
@@ -37,7 +43,8 @@ static int http_parse(struct confctx *, const char *, json_t *, struct check_con
 
 static const char *const http_keys[] = {
 	COMMON_KEYS, "url", "method", "headers", "body", "follow_redirects",
-	"ip", "insecure", "reuse_connections", "expect", NULL
+	"redirect_policy", "redact", "ip", "insecure", "reuse_connections",
+	"expect", NULL
 };
 static const char *const tls_keys[] = {
 	COMMON_KEYS, "host", "port", "server_name", "ca_file", "insecure", "ip",
@@ -50,7 +57,7 @@ static const char *const dns_keys[] = {
 	COMMON_KEYS, "query", "host", "type", "server", "expect", NULL
 };
 static const char *const assets_keys[] = {
-	COMMON_KEYS, "targets", "insecure", "ip", "expect", NULL
+	COMMON_KEYS, "targets", "redact", "insecure", "ip", "expect", NULL
 };
 
 static const struct checkconf_kind checkconf_kinds[] = {
@@ -75,6 +82,7 @@ checkconf_defaults_init(struct check_defaults *d)
 	d->interval_ms = CHECK_DEFAULT_INTERVAL_MS;
 	d->timeout_ms = CHECK_DEFAULT_TIMEOUT_MS;
 	d->retries = 0;
+	d->pulled = false;
 }
 
 int
@@ -304,27 +312,234 @@ valid_method(const char *m)
 }
 
 void
-checkconf_check_url(struct confctx *c, const char *path, const char *url)
+checkconf_check_url(struct confctx *c, const char *path, const char *url,
+    char *const *keys, size_t nkeys)
 {
 	CURLU *u = curl_url();
-	char *scheme = NULL, *host = NULL;
+	char *scheme = NULL, *host = NULL, *shown;
 	CURLUcode uc;
 
 	if (u == NULL) {
 		conf_error(c, path, "out of memory");
 		return;
 	}
+	/* the message goes to logs: no credentials in it */
+	shown = redact_url(url, keys, nkeys);
 	uc = curl_url_set(u, CURLUPART_URL, url, 0);
 	if (uc != CURLUE_OK)
-		conf_error(c, path, "bad URL \"%s\": %s", url, curl_url_strerror(uc));
+		conf_error(c, path, "bad URL \"%s\": %s", shown, curl_url_strerror(uc));
 	else if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
 	    (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0))
-		conf_error(c, path, "bad URL \"%s\": scheme must be http or https", url);
+		conf_error(c, path, "bad URL \"%s\": scheme must be http or https",
+		    shown);
 	else if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || !*host)
-		conf_error(c, path, "bad URL \"%s\": no host", url);
+		conf_error(c, path, "bad URL \"%s\": no host", shown);
+	free(shown);
 	curl_free(scheme);
 	curl_free(host);
 	curl_url_cleanup(u);
+}
+
+/* A name for the redact list: a query key or header name, printable, no
+ * separators of either. */
+static bool
+valid_redact_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 64)
+		return false;
+	for (; *s; s++)
+		if ((unsigned char)*s <= 0x20 || (unsigned char)*s >= 0x7f ||
+		    strchr("=&?#:\"\\", *s) != NULL)
+			return false;
+	return true;
+}
+
+/* Add name to cc's redact list unless it is there. */
+static void
+redact_add(struct check_config *cc, const char *name)
+{
+	if (redact_name(name, strlen(name), cc->redact, cc->nredact, false))
+		return;
+	cc->redact = xreallocarray(cc->redact, cc->nredact + 2, sizeof(char *));
+	cc->redact[cc->nredact++] = xstrdup(name);
+	cc->redact[cc->nredact] = NULL;
+}
+
+void
+checkconf_parse_redact(struct confctx *c, const char *path, json_t *o,
+    struct check_config *cc)
+{
+	json_t *list = json_object_get(o, "redact"), *v;
+	char p[CONF_PATH_MAX];
+	size_t i;
+
+	if (list == NULL)
+		return;
+	conf_path(p, path, "redact");
+	if (!json_is_array(list) || json_array_size(list) > CHECK_MAX_REDACT) {
+		conf_error(c, p, "must be a list of at most %d query keys or header "
+		    "names whose values are never shown, e.g. [\"token\", "
+		    "\"X-Api-Key\"]", CHECK_MAX_REDACT);
+		return;
+	}
+	json_array_foreach(list, i, v) {
+		char q[CONF_PATH_MAX];
+
+		if (!json_is_string(v) || !valid_redact_name(json_string_value(v)))
+			conf_error(c, conf_path_idx(q, p, i), "must be a query key or "
+			    "header name (1-64 printable characters, no spaces, '=', "
+			    "'&', '?', '#' or ':')");
+		else
+			redact_add(cc, json_string_value(v));
+	}
+}
+
+/* headers: {"Name": "value" | "env:NAME" | "file:/path"} */
+static void
+parse_headers(struct confctx *c, const char *path, json_t *h,
+    struct check_config *cc)
+{
+	const char *k;
+	json_t *v;
+
+	if (conf_object(c, path, h) == NULL)
+		return;
+	if (json_object_size(h) > CHECK_MAX_HEADERS) {
+		conf_error(c, path, "at most %d headers", CHECK_MAX_HEADERS);
+		return;
+	}
+	cc->headers = xcalloc(json_object_size(h) + 1, sizeof(*cc->headers));
+	json_object_foreach(h, k, v) {
+		struct check_header *ch = &cc->headers[cc->nheaders];
+		char hp[CONF_PATH_MAX], err[256];
+		const char *val;
+
+		conf_path(hp, path, k);
+		if (!json_is_string(v)) {
+			conf_error(c, hp, "must be a string");
+			continue;
+		}
+		val = json_string_value(v);
+		if (*k == '\0' || strlen(k) > 256 || strpbrk(k, ": \t\r\n") != NULL ||
+		    strpbrk(val, "\r\n") != NULL || strlen(val) != json_string_length(v)) {
+			conf_error(c, hp, "header names and values must not "
+			    "contain line breaks (names: no colon or space)");
+			continue;
+		}
+		if (secret_is_ref(val)) {
+			if (secret_check_ref(val, err, sizeof(err)) < 0) {
+				conf_error(c, hp, "%s", err);
+				continue;
+			}
+			ch->secret = xstrdup(val);
+			/* a secret's value is never shown, whatever comes back */
+			redact_add(cc, k);
+		} else
+			ch->value = xstrdup(val);
+		ch->name = xstrdup(k);
+		cc->nheaders++;
+	}
+}
+
+static bool
+spec_allowed(const char *spec, char *const *allow, size_t nallow)
+{
+	for (size_t i = 0; i < nallow; i++)
+		if (strcmp(allow[i], spec) == 0)
+			return true;
+	return false;
+}
+
+int
+checkconf_resolve_secrets(struct confctx *c, const char *path,
+    struct check_config *cc, char *const *allow, size_t nallow)
+{
+	size_t before = c->nerrs;
+
+	for (size_t i = 0; i < cc->nheaders; i++) {
+		struct check_header *h = &cc->headers[i];
+		char p[CONF_PATH_MAX], hp[CONF_PATH_MAX], err[512], *v = NULL;
+
+		if (h->secret == NULL || h->value != NULL)
+			continue;
+		conf_path(hp, conf_path(p, path, "headers"), h->name);
+		if (cc->pulled && !spec_allowed(h->secret, allow, nallow)) {
+			conf_error(c, hp, "\"%s\" is not in this agent's "
+			    "collector.allow_secrets: a check pulled from the collector "
+			    "may only read the secrets the agent's own config lists "
+			    "there", h->secret);
+			continue;
+		}
+		if (secret_resolve(h->secret, &v, err, sizeof(err)) < 0) {
+			conf_error(c, hp, "%s", err);
+			continue;
+		}
+		if (strpbrk(v, "\r\n") != NULL) {
+			conf_error(c, hp, "the secret %s holds a line break (a header "
+			    "value is one line)", h->secret);
+			OPENSSL_cleanse(v, strlen(v));
+			free(v);
+			continue;
+		}
+		h->value = v;
+	}
+	return c->nerrs == before ? 0 : -1;
+}
+
+int
+checkconf_copy_secrets(struct check_config *dst, const struct check_config *src)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < dst->nheaders; i++) {
+		struct check_header *h = &dst->headers[i];
+
+		if (h->secret == NULL || h->value != NULL)
+			continue;
+		for (size_t j = 0; src != NULL && j < src->nheaders; j++) {
+			const struct check_header *g = &src->headers[j];
+
+			if (g->secret && g->value && strcmp(g->name, h->name) == 0 &&
+			    strcmp(g->secret, h->secret) == 0) {
+				h->value = xstrdup(g->value);
+				break;
+			}
+		}
+		if (h->value == NULL)
+			rc = -1;
+	}
+	return rc;
+}
+
+/* follow_redirects (the old switch) and redirect_policy into cc->redirect.
+ * Following without a policy: "any" for the agent's own checks (what
+ * follow_redirects always did), "same-host" for pulled ones. */
+static void
+parse_redirects(struct confctx *c, const char *path, json_t *o,
+    struct check_config *cc)
+{
+	char p[CONF_PATH_MAX];
+	bool follow = false, has_follow = json_object_get(o, "follow_redirects") != NULL;
+	int pol = -1;
+
+	if (conf_get_bool(c, path, o, "follow_redirects", &follow) < 0)
+		return;
+	if (conf_get_enum(c, path, o, "redirect_policy", redirect_names, &pol) < 0)
+		return;
+	if (pol < 0) {
+		cc->redirect = !follow ? REDIRECT_NONE :
+		    cc->pulled ? REDIRECT_SAME_HOST : REDIRECT_ANY;
+		return;
+	}
+	if (has_follow && follow != (pol != REDIRECT_NONE)) {
+		conf_error(c, conf_path(p, path, "redirect_policy"), "\"%s\" "
+		    "contradicts \"follow_redirects\": %s (give redirect_policy "
+		    "alone)", redirect_names[pol], follow ? "true" : "false");
+		return;
+	}
+	cc->redirect = (enum redirect_policy)pol;
 }
 
 static int
@@ -334,35 +549,20 @@ http_parse(struct confctx *c, const char *path, json_t *o, struct check_config *
 	json_t *h;
 	int ip = CHECK_IP_ANY;
 
+	/* first: the url's error messages redact the keys it names */
+	checkconf_parse_redact(c, path, o, cc);
 	if (conf_get_string(c, path, o, "url", true, &cc->url) == 0 && cc->url)
-		checkconf_check_url(c, conf_path(p, path, "url"), cc->url);
+		checkconf_check_url(c, conf_path(p, path, "url"), cc->url,
+		    cc->redact, cc->nredact);
 	cc->method = xstrdup("GET");
 	if (conf_get_string(c, path, o, "method", false, &cc->method) == 0 &&
 	    !valid_method(cc->method))
 		conf_error(c, conf_path(p, path, "method"),
 		    "must be an upper-case HTTP method such as GET or HEAD");
 	conf_get_string(c, path, o, "body", false, &cc->body);
-	if ((h = json_object_get(o, "headers")) != NULL &&
-	    conf_object(c, conf_path(p, path, "headers"), h) != NULL) {
-		const char *k;
-		json_t *v;
-
-		cc->headers = xcalloc(json_object_size(h) + 1, sizeof(char *));
-		json_object_foreach(h, k, v) {
-			char hp[CONF_PATH_MAX];
-			conf_path(hp, p, k);
-			if (!json_is_string(v))
-				conf_error(c, hp, "must be a string");
-			else if (*k == '\0' || strpbrk(k, ": \r\n") != NULL ||
-			    strpbrk(json_string_value(v), "\r\n") != NULL)
-				conf_error(c, hp, "header names and values must not "
-				    "contain line breaks (names: no colon or space)");
-			else
-				cc->headers[cc->nheaders++] =
-				    xasprintf("%s: %s", k, json_string_value(v));
-		}
-	}
-	conf_get_bool(c, path, o, "follow_redirects", &cc->follow_redirects);
+	if ((h = json_object_get(o, "headers")) != NULL)
+		parse_headers(c, conf_path(p, path, "headers"), h, cc);
+	parse_redirects(c, path, o, cc);
 	conf_get_bool(c, path, o, "insecure", &cc->insecure);
 	conf_get_bool(c, path, o, "reuse_connections", &cc->reuse_connections);
 	if (conf_get_enum(c, path, o, "ip", checkconf_ip_names, &ip) == 0)
@@ -450,7 +650,11 @@ checkconf_parse_one(struct confctx *c, const char *path, json_t *o,
 			    "must not exceed the interval (%lldms)",
 			    (long long)cc->timeout_ms, (long long)cc->interval_ms);
 	}
+	cc->pulled = d->pulled;
 	k->parse(c, path, o, cc);
+	/* what results, logs and errors show of the url */
+	if (cc->url != NULL)
+		cc->record_url = redact_url(cc->url, cc->redact, cc->nredact);
 
 	/* the fingerprint tells a reload whether this check changed */
 	copy = json_deep_copy(o);
@@ -554,11 +758,22 @@ checkconf_clear(struct check_config *cc)
 	free(cc->layer);
 	free(cc->provider);
 	free(cc->url);
+	free(cc->record_url);
 	free(cc->method);
 	free(cc->body);
-	for (size_t i = 0; i < cc->nheaders; i++)
-		free(cc->headers[i]);
+	for (size_t i = 0; i < cc->nheaders; i++) {
+		struct check_header *h = &cc->headers[i];
+
+		if (h->secret && h->value)
+			OPENSSL_cleanse(h->value, strlen(h->value));
+		free(h->name);
+		free(h->value);
+		free(h->secret);
+	}
 	free(cc->headers);
+	for (size_t i = 0; i < cc->nredact; i++)
+		free(cc->redact[i]);
+	free(cc->redact);
 	free(e->status);
 	free(e->body_contains);
 	if (e->body_regex)

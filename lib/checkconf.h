@@ -98,14 +98,41 @@ struct check_defaults {
 	int64_t	interval_ms;
 	int64_t	timeout_ms;
 	int	retries;
+	bool	pulled;		/* the checks come from the collector (safer
+				 * defaults: redirects stay on the same host) */
+};
+
+/* One request header of an http check. */
+struct check_header {
+	char	*name;
+	char	*value;		/* the literal, or the secret once resolved
+				 * (NULL until checkconf_resolve_secrets) */
+	char	*secret;	/* "env:NAME" / "file:/path" as written; NULL:
+				 * a literal value */
+};
+
+/* Which redirects an http check follows (README, "redirect_policy"). */
+enum redirect_policy {
+	REDIRECT_NONE = 0,	/* none: a 3xx is the answer judged */
+	REDIRECT_SAME_HOST,	/* only to the same host name */
+	REDIRECT_ANY
 };
 
 struct check_config {
 	char		*name, *kind, *service, *layer, *provider;
 	char		*url, *method, *body;
-	char		**headers;	/* "Name: value" request headers */
+	char		*record_url;	/* the url results, logs and errors show:
+					 * userinfo and the values of redact
+					 * keys replaced by "REDACTED" */
+	struct check_header *headers;	/* request headers */
 	size_t		 nheaders;
-	bool		 follow_redirects, insecure, reuse_connections;
+	char		**redact;	/* query keys and header names whose
+					 * values are never shown (http, assets;
+					 * secret headers' names are added) */
+	size_t		 nredact;
+	enum redirect_policy redirect;
+	bool		 insecure, reuse_connections;
+	bool		 pulled;	/* parsed with defaults.pulled set */
 	int64_t		 interval_ms, timeout_ms, retry_delay_ms;
 	int		 retries;
 	enum check_ip	 ip;
@@ -127,6 +154,8 @@ struct check_config {
 #define CHECK_DEFAULT_RETRY_DELAY_MS	500
 #define CHECK_DEFAULT_MAX_BODY		(1024 * 1024)
 #define CHECK_MAX_RETRIES		10
+#define CHECK_MAX_REDACT		32	/* names in a check's redact list */
+#define CHECK_MAX_HEADERS		64	/* request headers of a check */
 
 /* The layers a check may sit in, NULL-terminated. */
 extern const char *const checkconf_layers[];
@@ -148,14 +177,27 @@ int checkconf_parse_array(struct confctx *c, const char *path, json_t *arr,
     const struct check_defaults *d, const char *const *extra_keys,
     struct check_config **out, size_t *nout);
 /* Parse one check object o (at path, e.g. "checks[3]") into cc, which must
- * be zeroed; errors go to c. Release cc with checkconf_clear. */
+ * be zeroed; errors go to c. Header secrets are left unresolved
+ * (checkconf_resolve_secrets). Release cc with checkconf_clear. */
 void checkconf_parse_one(struct confctx *c, const char *path, json_t *o,
     const struct check_defaults *d, const char *const *extra_keys,
     struct check_config *cc);
 /* Report (to c) each check of v[0..n) whose name an earlier one uses. */
 void checkconf_find_duplicates(struct confctx *c, const char *path,
     const struct check_config *v, size_t n);
-/* Release what one check holds (not the struct). NULL-safe. */
+/* Resolve the env:/file: secrets of cc's request headers (the agent does
+ * this; the collector only checks their form). A pulled check may only
+ * use the specs in allow[0..nallow) (the agent's collector.allow_secrets);
+ * a local one any. A secret must hold no line break. Errors go to c at
+ * path (e.g. "checks[2]") plus ".headers.NAME". 0 or -1. */
+int checkconf_resolve_secrets(struct confctx *c, const char *path,
+    struct check_config *cc, char *const *allow, size_t nallow);
+/* Give dst's unresolved secret headers the values src resolved for the
+ * same name and spec (dst and src: the same check parsed twice). Returns
+ * 0, or -1 if one is left unresolved. */
+int checkconf_copy_secrets(struct check_config *dst, const struct check_config *src);
+/* Release what one check holds (not the struct; secrets are wiped).
+ * NULL-safe. */
 void checkconf_clear(struct check_config *cc);
 /* Free an array from checkconf_parse_array. NULL-safe. */
 void checkconf_free_array(struct check_config *v, size_t n);

@@ -344,8 +344,9 @@ checkconf_dns_parse(struct confctx *c, const char *path, json_t *o, struct check
 
 static void
 parse_assets_targets(struct confctx *c, const char *path, json_t *v,
-    struct assets_check *a)
+    struct check_config *cc)
 {
+	struct assets_check *a = &cc->assets;
 	static const char *const tkeys[] = { "name", "url", "layer", "provider", NULL };
 	size_t i;
 	json_t *t;
@@ -359,11 +360,14 @@ parse_assets_targets(struct confctx *c, const char *path, json_t *v,
 	}
 	a->targets = xcalloc(json_array_size(v) + 1, sizeof(*a->targets));
 	json_array_foreach(v, i, t) {
-		struct assets_target *at = &a->targets[a->ntargets];
+		/* one slot per element, so slot j is targets[j] in messages; a
+		 * slot left empty by an error is never used (the check fails) */
+		struct assets_target *at = &a->targets[i];
 		char p[CONF_PATH_MAX], q[CONF_PATH_MAX];
 		int layer = 3;
 		bool named;
 
+		a->ntargets = i + 1;
 		conf_path_idx(p, path, i);
 		if (conf_object(c, p, t) == NULL)
 			continue;
@@ -375,18 +379,21 @@ parse_assets_targets(struct confctx *c, const char *path, json_t *v,
 			    "without quotes or backslashes");
 			named = false;
 		}
-		for (size_t j = 0; named && j < a->ntargets; j++)
-			if (strcmp(a->targets[j].name, at->name) == 0) {
+		/* earlier targets may have failed without a name: they are
+		 * counted (their errors are reported), so skip them here */
+		for (size_t j = 0; named && j < i; j++)
+			if (a->targets[j].name != NULL &&
+			    strcmp(a->targets[j].name, at->name) == 0) {
 				conf_error(c, conf_path(q, p, "name"), "duplicate target name "
 				    "\"%s\" (first used by %s[%zu])", at->name, path, j);
 				break;
 			}
 		if (conf_get_string(c, p, t, "url", true, &at->url) == 0 && at->url)
-			checkconf_check_url(c, conf_path(q, p, "url"), at->url);
+			checkconf_check_url(c, conf_path(q, p, "url"), at->url,
+			    cc->redact, cc->nredact);
 		if (conf_get_enum(c, p, t, "layer", checkconf_layers, &layer) == 0)
 			at->layer = xstrdup(checkconf_layers[layer]);
 		conf_get_string(c, p, t, "provider", false, &at->provider);
-		a->ntargets++;
 	}
 }
 
@@ -404,10 +411,11 @@ checkconf_assets_parse(struct confctx *c, const char *path, json_t *o, struct ch
 	a->index_max_age_ms = CHECK_ASSETS_INDEX_MAX_AGE_MS;
 	a->asset_min_age_ms = CHECK_ASSETS_MIN_AGE_MS;
 	a->immutable = true;
+	checkconf_parse_redact(c, path, o, cc);
 	if ((v = json_object_get(o, "targets")) == NULL)
 		conf_error(c, conf_path(p, path, "targets"), "required key is missing");
 	else
-		parse_assets_targets(c, conf_path(p, path, "targets"), v, a);
+		parse_assets_targets(c, conf_path(p, path, "targets"), v, cc);
 	conf_get_bool(c, path, o, "insecure", &cc->insecure);
 	if (conf_get_enum(c, path, o, "ip", checkconf_ip_names, &ip) == 0)
 		cc->ip = (enum check_ip)ip;

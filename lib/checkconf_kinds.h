@@ -17,8 +17,14 @@ extern const char *const checkconf_ip_names[];
 /* Compile src (POSIX ERE) into re; an error at path goes to c. 0 or -1. */
 int checkconf_compile_regex(struct confctx *c, const char *path, const char *src,
     regex_t *re);
-/* Report at path if url is not an http(s) URL with a host. */
-void checkconf_check_url(struct confctx *c, const char *path, const char *url);
+/* Report at path if url is not an http(s) URL with a host (the message
+ * quotes url with its userinfo and the values of keys[0..nkeys) redacted). */
+void checkconf_check_url(struct confctx *c, const char *path, const char *url,
+    char *const *keys, size_t nkeys);
+/* Parse the optional "redact" list of check o into cc (at most
+ * CHECK_MAX_REDACT names). */
+void checkconf_parse_redact(struct confctx *c, const char *path, json_t *o,
+    struct check_config *cc);
 
 /* Parse the kind's own keys of check o at path into cc; errors to c.
  * Return 0 (errors are counted in c). */

@@ -6,10 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "buf.h"
 #include "conf.h"
 #include "jsonpos.h"
+#include "log.h"
 #include "timeutil.h"
 #include "xmalloc.h"
 
@@ -66,6 +68,21 @@ conf_load_string(struct confctx *c, const char *name, const char *text, json_t *
 	return conf_load_deferred(c, name, text, NULL, root, NULL, NULL);
 }
 
+/* A config may hold keys, tokens and webhook URLs: say so (once per load)
+ * when the file can be read by group or others. */
+static void
+warn_if_exposed(FILE *fp, const char *file)
+{
+	struct stat st;
+
+	if (fstat(fileno(fp), &st) == 0 && S_ISREG(st.st_mode) &&
+	    (st.st_mode & (S_IRGRP | S_IROTH)) != 0)
+		log_warn("config file %s is readable by %s (mode %04o) and may "
+		    "hold keys, tokens or webhook URLs: chmod 600 it", file,
+		    (st.st_mode & S_IROTH) ? "others" : "its group",
+		    (unsigned)(st.st_mode & 07777));
+}
+
 static int
 read_file(struct confctx *c, const char *file)
 {
@@ -78,6 +95,7 @@ read_file(struct confctx *c, const char *file)
 		conf_add(c, xasprintf("%s: cannot open: %s", file, strerror(errno)));
 		return -1;
 	}
+	warn_if_exposed(fp, file);
 	buf_init(&b, CONF_MAX_FILE);
 	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0) {
 		if (buf_append(&b, chunk, n) < 0)

@@ -23,7 +23,8 @@ struct confctx {
 };
 
 /* Read and parse file into *root (caller json_decref's it). Duplicate keys
- * are errors. Returns 0, or -1 with one error added to c. c must be zeroed
+ * are errors. A file readable by group or others is read, with a warning
+ * logged. Returns 0, or -1 with one error added to c. c must be zeroed
  * first; release it with conf_ctx_free. */
 int conf_load_file(struct confctx *c, const char *file, json_t **root);
 /* Same, from a string already in memory (name is used in messages). */

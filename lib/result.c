@@ -120,6 +120,39 @@ result_text_json(const char *s, size_t n)
 	return v ? v : json_string("");
 }
 
+char *
+result_echo(char *out, size_t outlen, const char *s, size_t n)
+{
+	size_t o = 0, i, k, cap = RESULT_ECHO_MAX;
+
+	if (outlen == 0)
+		return out;
+	if (outlen < cap + 4)
+		cap = outlen > 4 ? outlen - 4 : 0;
+	for (i = 0; s != NULL && i < n; i += k) {
+		const unsigned char *u = (const unsigned char *)s + i;
+
+		k = utf8_seq(u, n - i);
+		if (k == 0 || u[0] < 0x20 || u[0] == 0x7f)
+			k = 1;
+		if (o + k > cap)
+			break;
+		if (k == 1 && (u[0] < 0x20 || u[0] == 0x7f ||
+		    utf8_seq(u, n - i) == 0))
+			out[o++] = '?';
+		else {
+			memcpy(out + o, u, k);
+			o += k;
+		}
+	}
+	if (s != NULL && i < n && outlen >= o + 4) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = '\0';
+	return out;
+}
+
 void
 result_release(struct result *r)
 {

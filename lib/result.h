@@ -48,6 +48,14 @@ void result_set_extra(struct result *r, const char *key, json_t *v);
  * are not UTF-8, and control characters other than tab, CR and LF, become
  * '?'. New reference. */
 json_t *result_text_json(const char *s, size_t n);
+/* Values a target sent (a header, a JSON value, a banner) are quoted in
+ * error messages up to this many bytes, then cut with "...". */
+#define RESULT_ECHO_MAX	64
+/* Copy n bytes of outside text s into out (outlen bytes, at least
+ * RESULT_ECHO_MAX + 4) for quoting in a message: at most RESULT_ECHO_MAX
+ * bytes, cut between characters and ended with "..." when longer; bytes
+ * that are not UTF-8 and control characters become '?'. Returns out. */
+char *result_echo(char *out, size_t outlen, const char *s, size_t n);
 /* Build the JSON record; caller json_decref's it. */
 json_t *result_to_json(const struct result *r);
 /* Serialise to one compact line (no newline); caller frees. */

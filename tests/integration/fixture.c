@@ -4,7 +4,9 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +19,7 @@
 #include "fixture.h"
 
 #define MAX_PATHS	32
+#define MAX_ROUTES	16
 #define BIG_BLOCK	(64 * 1024)
 
 static const char health_body[] = "{\"status\":\"ok\",\"checks\":{\"db\":\"up\"}}\n";
@@ -24,6 +27,14 @@ static const char health_body[] = "{\"status\":\"ok\",\"checks\":{\"db\":\"up\"}
 struct fixture_path {
 	char	path[128];
 	int64_t	hits;
+};
+
+struct fixture_route {
+	char		path[128];
+	unsigned	status;
+	char		*hname, *hvalue;
+	char		*body;
+	size_t		 len;
 };
 
 struct fixture {
@@ -34,7 +45,115 @@ struct fixture {
 	struct fixture_path	 paths[MAX_PATHS];
 	size_t			 npaths;
 	unsigned		 health;	/* /healthz status; 0: 200 */
+	struct fixture_route	 routes[MAX_ROUTES];
+	size_t			 nroutes;
+	char			*watch, *seen;	/* a request header, its value */
 };
+
+static char *
+dup_n(const char *s, size_t n)
+{
+	char *c = malloc(n + 1);
+
+	if (c != NULL) {
+		memcpy(c, s, n);
+		c[n] = '\0';
+	}
+	return c;
+}
+
+static void
+route_clear(struct fixture_route *r)
+{
+	free(r->hname);
+	free(r->hvalue);
+	free(r->body);
+	memset(r, 0, sizeof(*r));
+}
+
+int
+fixture_route(struct fixture *f, const char *path, unsigned status,
+    const char *hname, const char *hvalue, const char *body, size_t len)
+{
+	size_t i;
+	int rc = 0;
+
+	pthread_mutex_lock(&f->mu);
+	for (i = 0; i < f->nroutes; i++)
+		if (strcmp(f->routes[i].path, path) == 0)
+			break;
+	if (body == NULL) {
+		if (i < f->nroutes) {
+			route_clear(&f->routes[i]);
+			f->routes[i] = f->routes[--f->nroutes];
+			memset(&f->routes[f->nroutes], 0, sizeof(f->routes[0]));
+		}
+	} else if (i == f->nroutes && f->nroutes == MAX_ROUTES)
+		rc = -1;
+	else {
+		struct fixture_route *r = &f->routes[i];
+
+		if (i == f->nroutes)
+			f->nroutes++;
+		route_clear(r);
+		snprintf(r->path, sizeof(r->path), "%s", path);
+		r->status = status;
+		r->hname = hname ? dup_n(hname, strlen(hname)) : NULL;
+		r->hvalue = hvalue ? dup_n(hvalue, strlen(hvalue)) : NULL;
+		r->body = dup_n(body, len);
+		r->len = len;
+	}
+	pthread_mutex_unlock(&f->mu);
+	return rc;
+}
+
+void
+fixture_watch_header(struct fixture *f, const char *name)
+{
+	pthread_mutex_lock(&f->mu);
+	free(f->watch);
+	free(f->seen);
+	f->seen = NULL;
+	f->watch = dup_n(name, strlen(name));
+	pthread_mutex_unlock(&f->mu);
+}
+
+char *
+fixture_header_seen(struct fixture *f)
+{
+	char *v;
+
+	pthread_mutex_lock(&f->mu);
+	v = f->seen ? dup_n(f->seen, strlen(f->seen)) : NULL;
+	pthread_mutex_unlock(&f->mu);
+	return v;
+}
+
+/* The route for url, as a response (NULL: none); *status set. */
+static struct MHD_Response *
+routed(struct fixture *f, const char *url, unsigned *status)
+{
+	struct MHD_Response *r = NULL;
+
+	pthread_mutex_lock(&f->mu);
+	for (size_t i = 0; i < f->nroutes; i++) {
+		struct fixture_route *rt = &f->routes[i];
+		char *copy;
+
+		if (strcmp(rt->path, url) != 0)
+			continue;
+		if ((copy = dup_n(rt->body, rt->len)) == NULL)
+			break;
+		r = MHD_create_response_from_buffer(rt->len, copy,
+		    MHD_RESPMEM_MUST_FREE);
+		if (r != NULL && rt->hname)
+			MHD_add_response_header(r, rt->hname, rt->hvalue ? rt->hvalue : "");
+		*status = rt->status;
+		break;
+	}
+	pthread_mutex_unlock(&f->mu);
+	return r;
+}
 
 static void
 count_hit(struct fixture *f, const char *path)
@@ -129,7 +248,20 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		return MHD_YES;
 	}
 	count_hit(f, url);
-	if (strcmp(url, "/healthz") == 0) {
+	pthread_mutex_lock(&f->mu);
+	if (f->watch != NULL) {
+		const char *v = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+		    f->watch);
+
+		if (v != NULL) {
+			free(f->seen);
+			f->seen = dup_n(v, strlen(v));
+		}
+	}
+	pthread_mutex_unlock(&f->mu);
+	if ((r = routed(f, url, &status)) != NULL) {
+		/* a route set by the test */
+	} else if (strcmp(url, "/healthz") == 0) {
 		pthread_mutex_lock(&f->mu);
 		status = f->health ? f->health : 200;
 		pthread_mutex_unlock(&f->mu);
@@ -263,8 +395,144 @@ fixture_stop(struct fixture *f)
 		MHD_stop_daemon(f->d);
 	free(f->cert);
 	free(f->key);
+	for (size_t i = 0; i < f->nroutes; i++)
+		route_clear(&f->routes[i]);
+	free(f->watch);
+	free(f->seen);
 	pthread_mutex_destroy(&f->mu);
 	free(f);
+}
+
+/* ---- raw answers ---- */
+
+struct fixture_raw {
+	int		 fd;		/* listening */
+	int		 stop[2];	/* a byte here ends the thread */
+	unsigned	 port;
+	char		*resp;
+	size_t		 len;
+	pthread_t	 th;
+	bool		 started;
+};
+
+/* Read the request's headers (bounded in size and time), answer, close. */
+static void
+raw_serve(struct fixture_raw *r, int c)
+{
+	struct timeval tv = { 5, 0 };
+	char buf[8192];
+	size_t have = 0, off = 0;
+
+	setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	for (;;) {
+		ssize_t n = recv(c, buf + have, sizeof(buf) - 1 - have, 0);
+
+		if (n <= 0)
+			break;
+		have += (size_t)n;
+		buf[have] = '\0';
+		if (strstr(buf, "\r\n\r\n") != NULL || have == sizeof(buf) - 1)
+			break;
+	}
+	while (off < r->len) {
+		ssize_t n = send(c, r->resp + off, r->len - off, MSG_NOSIGNAL);
+
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+	shutdown(c, SHUT_WR);
+	tv.tv_sec = 1;
+	setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	while (recv(c, buf, sizeof(buf), 0) > 0)
+		;
+	close(c);
+}
+
+static void *
+raw_main(void *arg)
+{
+	struct fixture_raw *r = arg;
+
+	for (;;) {
+		struct pollfd p[2] = { { r->fd, POLLIN, 0 }, { r->stop[0], POLLIN, 0 } };
+		int c;
+
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (p[1].revents)
+			break;
+		if ((c = accept(r->fd, NULL, NULL)) >= 0)
+			raw_serve(r, c);
+	}
+	return NULL;
+}
+
+struct fixture_raw *
+fixture_raw_start(const char *resp, size_t len, char *err, size_t errlen)
+{
+	struct fixture_raw *r = calloc(1, sizeof(*r));
+	struct sockaddr_in sin;
+	socklen_t sl = sizeof(sin);
+
+	if (r == NULL || (r->resp = dup_n(resp, len)) == NULL) {
+		free(r);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	r->len = len;
+	r->stop[0] = r->stop[1] = -1;
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((r->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
+	    bind(r->fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 ||
+	    listen(r->fd, 16) < 0 ||
+	    getsockname(r->fd, (struct sockaddr *)&sin, &sl) < 0 ||
+	    pipe(r->stop) < 0) {
+		snprintf(err, errlen, "raw fixture: %s", strerror(errno));
+		fixture_raw_stop(r);
+		return NULL;
+	}
+	r->port = ntohs(sin.sin_port);
+	if (pthread_create(&r->th, NULL, raw_main, r) != 0) {
+		snprintf(err, errlen, "raw fixture: cannot start its thread");
+		fixture_raw_stop(r);
+		return NULL;
+	}
+	r->started = true;
+	return r;
+}
+
+unsigned
+fixture_raw_port(const struct fixture_raw *r)
+{
+	return r->port;
+}
+
+void
+fixture_raw_stop(struct fixture_raw *r)
+{
+	if (r == NULL)
+		return;
+	if (r->started) {
+		ssize_t n = write(r->stop[1], "x", 1);
+
+		(void)n;
+		pthread_join(r->th, NULL);
+	}
+	if (r->fd >= 0)
+		close(r->fd);
+	if (r->stop[0] >= 0)
+		close(r->stop[0]);
+	if (r->stop[1] >= 0)
+		close(r->stop[1]);
+	free(r->resp);
+	free(r);
 }
 
 static int

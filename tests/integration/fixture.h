@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 struct fixture;
+struct fixture_raw;
 
 #define FIXTURE_BIG_BYTES	(50LL * 1024 * 1024)
 
@@ -33,6 +34,30 @@ unsigned fixture_port(const struct fixture *f);
 int64_t fixture_hits(struct fixture *f, const char *path);
 /* Stop the server, waiting for connections in progress; NULL-safe. */
 void fixture_stop(struct fixture *f);
+
+/* Answer path (without query) with status, one extra header (hname NULL:
+ * none) and the len bytes of body (which may hold NUL bytes) from now on,
+ * before the routes above; body NULL removes the route. At most 16
+ * routes. 0, or -1 when full. */
+int fixture_route(struct fixture *f, const char *path, unsigned status,
+    const char *hname, const char *hvalue, const char *body, size_t len);
+/* Keep the value of request header name as requests come (the last one
+ * wins); fixture_header_seen reads it. */
+void fixture_watch_header(struct fixture *f, const char *name);
+/* The watched header's last value (caller frees), or NULL if none came. */
+char *fixture_header_seen(struct fixture *f);
+
+/* A raw TCP server on 127.0.0.1 for answers libmicrohttpd would never
+ * send (bad chunked encoding, oversized headers): every connection gets
+ * the len bytes of resp once its request headers are read, then is
+ * closed. Returns the server (stop with fixture_raw_stop), or NULL with a
+ * message in err. */
+struct fixture_raw *fixture_raw_start(const char *resp, size_t len, char *err,
+    size_t errlen);
+/* Its port. */
+unsigned fixture_raw_port(const struct fixture_raw *r);
+/* Stop it (waits for the connection in progress); NULL-safe. */
+void fixture_raw_stop(struct fixture_raw *r);
 
 /* A socket on 127.0.0.1 that listens but never accepts or answers, so a
  * client connects and then waits for ever. Returns the descriptor (close

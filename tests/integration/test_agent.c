@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -598,6 +599,213 @@ START_TEST(test_redirects)
 }
 END_TEST
 
+/* issue 14, finding 9: redirect_policy. /hop points to another host name
+ * (localhost, not 127.0.0.1) with credentials in its Location. */
+static void
+route_hop(void)
+{
+	char *loc = fmt("http://eve:pw@localhost:%u/healthz?token=t0k3n", port());
+
+	req(fixture_route(T.fx, "/hop", 302, "Location", loc, "", 0) == 0, "route");
+	free(loc);
+}
+
+START_TEST(test_redirect_policy)
+{
+	json_t *r;
+	char *want, *seen;
+
+	route_hop();
+	setenv("VANTAGE_IT_KEY", "s3cr3t-key", 1);
+	fixture_watch_header(T.fx, "X-Key");
+	write_config(NULL, "["
+	    "{\"name\": \"any\", \"url\": \"http://127.0.0.1:%u/hop\", "
+	    "\"follow_redirects\": true},\n"
+	    "{\"name\": \"same\", \"url\": \"http://127.0.0.1:%u/hop\", "
+	    "\"redirect_policy\": \"same-host\", \"redact\": [\"token\"]},\n"
+	    "{\"name\": \"same-ok\", \"url\": \"http://127.0.0.1:%u/redirect\", "
+	    "\"redirect_policy\": \"same-host\"},\n"
+	    "{\"name\": \"none\", \"url\": \"http://127.0.0.1:%u/hop\", "
+	    "\"redirect_policy\": \"none\"},\n"
+	    "{\"name\": \"secret\", \"url\": \"http://127.0.0.1:%u/hop\", "
+	    "\"follow_redirects\": true, \"headers\": {\"X-Key\": \"env:VANTAGE_IT_KEY\"}}]",
+	    port(), port(), port(), port(), port());
+	req(run_once() == 0, "--once exited with %d", spawn_exit_code(&T.proc));
+	/* a local check's follow_redirects follows anywhere, as it always did */
+	r = want_ok("any");
+	req(jint(r, "status") == 200, "any: status %lld", (long long)jint(r, "status"));
+	r = want_class("same", "http_status");
+	want = fmt("HTTP status 302: redirect to another host not followed "
+	    "(redirect_policy is same-host): http://REDACTED@localhost:%u/healthz?"
+	    "token=REDACTED", port());
+	req(jint(r, "status") == 302 && strcmp(jstr(r, "error"), want) == 0,
+	    "same: status %lld, error \"%s\", want \"%s\"",
+	    (long long)jint(r, "status"), jstr(r, "error"), want);
+	free(want);
+	want_ok("same-ok");
+	r = want_class("none", "http_status");
+	req(jint(r, "status") == 302, "none: status %lld", (long long)jint(r, "status"));
+	/* secret headers never go to another host, whatever the policy */
+	r = want_class("secret", "http_status");
+	req(strstr(jstr(r, "error"), "the check sends secret headers") != NULL,
+	    "secret: %s", jstr(r, "error"));
+	seen = fixture_header_seen(T.fx);
+	req(seen && strcmp(seen, "s3cr3t-key") == 0, "X-Key seen: %s",
+	    seen ? seen : "(none)");
+	free(seen);
+}
+END_TEST
+
+/* issue 14, finding 9: values a target sends are quoted up to 64 bytes,
+ * with a visible ellipsis. */
+START_TEST(test_echoes_capped)
+{
+	char hv[3001], *body, *want, *over;
+
+	memset(hv, 'h', 3000);
+	hv[3000] = '\0';
+	body = fmt("{\"v\": \"%s\"}", hv);
+	req(fixture_route(T.fx, "/long", 200, "X-Long", hv, body, strlen(body)) == 0,
+	    "route");
+	write_config(NULL, "["
+	    "{\"name\": \"hdr\", \"url\": \"http://127.0.0.1:%u/long\", \"expect\": "
+	    "{\"headers\": {\"X-Long\": {\"equals\": \"x\"}}}},\n"
+	    "{\"name\": \"json\", \"url\": \"http://127.0.0.1:%u/long\", \"expect\": "
+	    "{\"json\": {\"v\": \"x\"}}}]", port(), port());
+	req(run_once() == 0, "--once exited with %d", spawn_exit_code(&T.proc));
+	hv[64] = '\0';
+	want = fmt("header X-Long is \"%s...\", expected equal to \"x\"", hv);
+	req(strcmp(jstr(want_class("hdr", "assertion"), "error"), want) == 0,
+	    "hdr: %s", jstr(result("hdr"), "error"));
+	free(want);
+	hv[63] = '\0';		/* the JSON string's quote is the first byte */
+	want = fmt("JSON v is \"%s...", hv);
+	over = fmt("%sh", hv);
+	req(strncmp(jstr(want_class("json", "body"), "error"), want, strlen(want)) == 0 &&
+	    strstr(jstr(result("json"), "error"), over) == NULL,
+	    "json: %s", jstr(result("json"), "error"));
+	free(want);
+	free(over);
+	free(body);
+}
+END_TEST
+
+/* issue 14, finding 7: no credential in what the agent prints, stores or
+ * logs: userinfo, the redact keys' values, header secrets. */
+START_TEST(test_credentials_redacted)
+{
+	static const char *const secrets[] = { "hunter2", "t0k3n", "s3cr3t-key",
+	    "eve:pw" };
+	char *want, *out, *errs, *seen;
+	json_t *rows, *r;
+	size_t i;
+
+	route_hop();
+	setenv("VANTAGE_IT_KEY", "s3cr3t-key", 1);
+	fixture_watch_header(T.fx, "X-Api-Key");
+	write_config(NULL, "["
+	    "{\"name\": \"creds\", \"url\": \"http://bob:hunter2@127.0.0.1:%u/healthz?"
+	    "token=t0k3n&x=1\", \"redact\": [\"token\"], \"headers\": "
+	    "{\"X-Api-Key\": \"env:VANTAGE_IT_KEY\"}},\n"
+	    "{\"name\": \"creds-500\", \"url\": \"http://bob:hunter2@127.0.0.1:%u/"
+	    "status/500?token=t0k3n\", \"redact\": [\"token\"]},\n"
+	    "{\"name\": \"creds-hop\", \"url\": \"http://127.0.0.1:%u/hop\", "
+	    "\"redirect_policy\": \"same-host\", \"redact\": [\"token\"]}]",
+	    port(), port(), port());
+	req(run_once() == 0, "--once exited with %d", spawn_exit_code(&T.proc));
+	want = fmt("http://REDACTED@127.0.0.1:%u/healthz?token=REDACTED&x=1", port());
+	r = want_ok("creds");
+	req(strcmp(jstr(r, "url"), want) == 0, "url %s, want %s", jstr(r, "url"), want);
+	free(want);
+	want_class("creds-500", "http_status");
+	want_class("creds-hop", "http_status");
+	/* the target got them all the same */
+	seen = fixture_header_seen(T.fx);
+	req(seen && strcmp(seen, "s3cr3t-key") == 0, "X-Api-Key seen: %s",
+	    seen ? seen : "(none)");
+	free(seen);
+	out = spawn_read_file(T.proc.out_path, NULL);
+	errs = spawn_read_file(T.proc.err_path, NULL);
+	rows = db_results();
+	req(json_array_size(rows) == 3, "%zu rows", json_array_size(rows));
+	json_array_foreach(rows, i, r) {
+		char *line = json_dumps(r, JSON_COMPACT);
+
+		for (size_t k = 0; k < sizeof(secrets) / sizeof(secrets[0]); k++)
+			req(strstr(line, secrets[k]) == NULL, "stored row holds \"%s\": %s",
+			    secrets[k], line);
+		free(line);
+	}
+	for (size_t k = 0; k < sizeof(secrets) / sizeof(secrets[0]); k++) {
+		req(out && strstr(out, secrets[k]) == NULL, "stdout holds \"%s\"",
+		    secrets[k]);
+		req(errs && strstr(errs, secrets[k]) == NULL, "stderr holds \"%s\"",
+		    secrets[k]);
+	}
+	json_decref(rows);
+	free(out);
+	free(errs);
+}
+END_TEST
+
+/* issue 14, finding 11: answers libcurl refuses after the status line are
+ * the response's fault, not the connection's, nor "Out of memory". */
+START_TEST(test_bad_responses_classified)
+{
+	static const char chunked[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: "
+	    "chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n";
+	struct fixture_raw *raw[3];
+	char *many, *one, err[256];
+	size_t off = 0, len;
+	json_t *r;
+
+	/* 320 headers of 1 KiB: past libcurl's 300 KiB for all of them */
+	many = malloc(400 * 1024);
+	req(many != NULL, "malloc");
+	off = (size_t)sprintf(many, "HTTP/1.1 200 OK\r\n");
+	for (int i = 0; i < 320; i++) {
+		off += (size_t)sprintf(many + off, "X-H%d: ", i);
+		memset(many + off, 'a', 1000);
+		off += 1000;
+		off += (size_t)sprintf(many + off, "\r\n");
+	}
+	off += (size_t)sprintf(many + off, "Content-Length: 0\r\n\r\n");
+	/* one header of 110 KiB: past libcurl's 100 KiB for one */
+	one = malloc(110 * 1024 + 128);
+	req(one != NULL, "malloc");
+	len = (size_t)sprintf(one, "HTTP/1.1 200 OK\r\nX-Big: ");
+	memset(one + len, 'b', 110 * 1024);
+	len += 110 * 1024;
+	len += (size_t)sprintf(one + len, "\r\nContent-Length: 0\r\n\r\n");
+	raw[0] = fixture_raw_start(chunked, strlen(chunked), err, sizeof(err));
+	req(raw[0] != NULL, "raw fixture: %s", err);
+	raw[1] = fixture_raw_start(many, off, err, sizeof(err));
+	req(raw[1] != NULL, "raw fixture: %s", err);
+	raw[2] = fixture_raw_start(one, len, err, sizeof(err));
+	req(raw[2] != NULL, "raw fixture: %s", err);
+	write_config(NULL, "["
+	    "{\"name\": \"chunked\", \"url\": \"http://127.0.0.1:%u/\"},\n"
+	    "{\"name\": \"many\", \"url\": \"http://127.0.0.1:%u/\"},\n"
+	    "{\"name\": \"one\", \"url\": \"http://127.0.0.1:%u/\"}]",
+	    fixture_raw_port(raw[0]), fixture_raw_port(raw[1]),
+	    fixture_raw_port(raw[2]));
+	req(run_once() == 0, "--once exited with %d", spawn_exit_code(&T.proc));
+	for (int i = 0; i < 3; i++)
+		fixture_raw_stop(raw[i]);
+	free(many);
+	free(one);
+	r = want_class("chunked", "body");
+	req(strstr(jstr(r, "error"), "response body: bad chunked encoding") == jstr(r, "error"),
+	    "chunked: %s", jstr(r, "error"));
+	r = want_class("many", "http_status");
+	req(strstr(jstr(r, "error"), "response headers too large") == jstr(r, "error"),
+	    "many: %s", jstr(r, "error"));
+	r = want_class("one", "http_status");
+	req(strstr(jstr(r, "error"), "longer than libcurl's limit of 100 KiB") != NULL,
+	    "one: %s", jstr(r, "error"));
+}
+END_TEST
+
 START_TEST(test_header_expectations)
 {
 	char *u = fmt("http://127.0.0.1:%u/headers", port()), *checks;
@@ -757,6 +965,73 @@ START_TEST(test_check_config_all_errors)
 		req(0, "want both errors as file:line:col: key: (lines 4 and 5)");
 	}
 	free(errs);
+}
+END_TEST
+
+/* issue 14, finding 3: an assets check whose first target has no name made
+ * --check-config (and the agent) crash. */
+START_TEST(test_check_config_assets_unnamed)
+{
+	char *errs;
+
+	write_config(NULL, "[{\"name\": \"a\", \"kind\": \"assets\", \"targets\": [\n"
+	    "  {\"url\": \"https://a.example/\"},\n"
+	    "  {\"name\": \"o\", \"url\": \"https://b.example/\"}]}]");
+	req(run_check_config(T.conf) == 2, "exit %d, want 2", spawn_exit_code(&T.proc));
+	errs = spawn_read_file(T.proc.err_path, NULL);
+	req(errs && has_error(errs, T.conf, 0, "checks[0].targets[0].name"),
+	    "no error for the unnamed target: %s", errs ? errs : "");
+	free(errs);
+}
+END_TEST
+
+/* issue 14, findings 7 and 8: a config error quotes a URL without its
+ * password; a config file or file: secret readable by others is used, with
+ * a warning, once; none when it is private. */
+START_TEST(test_check_config_secrets)
+{
+	char *key = fmt("%s/key", T.dir), *hdr = fmt("%s/hdr", T.dir), *text, *errs;
+	char *w1, *w2, *w3;
+
+	write_config(NULL, "[{\"name\": \"a\", \"url\": \"ftp://bob:hunter2@x.test/\"}]");
+	req(run_check_config(T.conf) == 2, "exit %d, want 2", spawn_exit_code(&T.proc));
+	errs = spawn_read_file(T.proc.err_path, NULL);
+	req(errs && strstr(errs, "bad URL \"ftp://REDACTED@x.test/\"") != NULL &&
+	    strstr(errs, "hunter2") == NULL, "stderr: %s", errs ? errs : "");
+	free(errs);
+
+	req(spawn_write_file(key, "0123456789abcdef0123\n") == 0, "write");
+	req(spawn_write_file(hdr, "Bearer t0k3n\n") == 0, "write");
+	text = fmt("{\"agent\": {\"id\": \"a\", \"db\": \"%s\"},\n"
+	    " \"collector\": {\"url\": \"http://127.0.0.1:1\", \"key\": \"file:%s\"},\n"
+	    " \"checks\": [{\"name\": \"c\", \"url\": \"http://127.0.0.1:%u/\",\n"
+	    "  \"headers\": {\"Authorization\": \"file:%s\"}}]}\n", T.db, key, port(),
+	    hdr);
+	req(spawn_write_file(T.conf, text) == 0, "write");
+	free(text);
+	w1 = fmt("config file %s is readable by others (mode 0644)", T.conf);
+	w2 = fmt("secret file %s is readable by others (mode 0644)", key);
+	w3 = fmt("secret file %s is readable by its group (mode 0640)", hdr);
+	req(chmod(T.conf, 0644) == 0 && chmod(key, 0644) == 0 && chmod(hdr, 0640) == 0,
+	    "chmod");
+	req(run_check_config(T.conf) == 0, "exit %d", spawn_exit_code(&T.proc));
+	errs = spawn_read_file(T.proc.err_path, NULL);
+	req(errs && strstr(errs, w1) && strstr(errs, w2) && strstr(errs, w3),
+	    "want three warnings:\n%s", errs ? errs : "");
+	req(strstr(strstr(errs, w1) + 1, w1) == NULL, "warned twice:\n%s", errs);
+	req(strstr(errs, "t0k3n") == NULL, "stderr holds the secret");
+	free(errs);
+	req(chmod(T.conf, 0600) == 0 && chmod(key, 0600) == 0 && chmod(hdr, 0400) == 0,
+	    "chmod");
+	req(run_check_config(T.conf) == 0, "exit %d", spawn_exit_code(&T.proc));
+	errs = spawn_read_file(T.proc.err_path, NULL);
+	req(errs && strstr(errs, "readable by") == NULL, "warned:\n%s", errs);
+	free(errs);
+	free(w1);
+	free(w2);
+	free(w3);
+	free(key);
+	free(hdr);
 }
 END_TEST
 
@@ -957,6 +1232,189 @@ START_TEST(test_daemon_sighup_reload)
 }
 END_TEST
 
+/* The value of an unlabelled metric in /metrics at p (-1: absent). */
+static double
+metric(unsigned p, const char *name)
+{
+	char *body = http_get(p, "/metrics", 200), *at, *needle = fmt("\n%s ", name);
+	double v = -1;
+
+	if ((at = strstr(body, needle)) != NULL)
+		v = strtod(at + strlen(needle), NULL);
+	free(needle);
+	free(body);
+	return v;
+}
+
+/* Wait (at most POLL_MS * 3) until metric name at p reaches at least v. */
+static void
+wait_metric_ge(unsigned p, const char *name, double v)
+{
+	int64_t deadline = spawn_now_us() + (int64_t)POLL_MS * 3000;
+
+	while (metric(p, name) < v) {
+		req(spawn_running(&T.proc), "the agent died while we waited for %s >= %g",
+		    name, v);
+		req(spawn_now_us() < deadline, "%s stayed below %g (%g)", name, v,
+		    metric(p, name));
+		usleep(50000);
+	}
+}
+
+/* Wait (at most POLL_MS * 3) until the fixture saw path more than n times. */
+static void
+wait_hits(const char *path, int64_t n)
+{
+	int64_t deadline = spawn_now_us() + (int64_t)POLL_MS * 3000;
+
+	while (fixture_hits(T.fx, path) <= n) {
+		req(spawn_running(&T.proc), "the agent died while we waited for %s",
+		    path);
+		req(spawn_now_us() < deadline, "%s: %lld hits, want more than %lld", path,
+		    (long long)fixture_hits(T.fx, path), (long long)n);
+		usleep(50000);
+	}
+}
+
+static void
+serve_checks(const char *body, size_t len)
+{
+	req(fixture_route(T.fx, "/api/v1/agent/checks", 200, "Content-Type",
+	    "application/json", body, len) == 0, "route");
+}
+
+/* issue 14, finding 3: whatever the collector serves, the agent checks the
+ * whole set before it uses any of it; a bad set is refused (logged once,
+ * counted), the last good set keeps running, and nothing crashes. The
+ * fixture is the collector: the agent does not check who answers. */
+START_TEST(test_daemon_pulled_sets_refused)
+{
+	static const char nul_set[] = "{\"checks\": []}\0{\"checks\": [5]}";
+	static const char *const modes[] = { "", "-wal", "-shm" };
+	const char *crash_err = "checks[0].targets[0].name: required key is missing";
+	char *good, *crash, *text, *deep, *errs, *first;
+	double refused;
+	unsigned p;
+	int64_t h, pulls;
+	mode_t old;
+	json_t *rows, *r;
+	size_t i;
+	bool hop_seen = false;
+
+	route_hop();
+	req(fixture_route(T.fx, "/api/v1/ingest", 503, NULL, NULL,
+	    "{\"error\": \"busy\"}", 17) == 0, "route");
+	good = fmt("{\"checks\": [{\"name\": \"pulled\", \"url\": "
+	    "\"http://127.0.0.1:%u/healthz\", \"interval\": \"500ms\"},\n"
+	    "{\"name\": \"hop\", \"url\": \"http://127.0.0.1:%u/hop\", \"interval\": "
+	    "\"500ms\", \"follow_redirects\": true, \"redact\": [\"token\"]}]}",
+	    port(), port());
+	serve_checks(good, strlen(good));
+	text = fmt("{\"agent\": {\"id\": \"%s\", \"db\": \"%s\", \"listen\": "
+	    "\"127.0.0.1:0\"},\n \"collector\": {\"url\": \"http://127.0.0.1:%u\", "
+	    "\"key\": \"0123456789abcdef0123\", \"pull_every\": \"1s\"}}\n",
+	    AGENT_ID, T.db, port());
+	req(spawn_write_file(T.conf, text) == 0, "write");
+	free(text);
+	/* finding 8 on the way: the DB is private even under umask 000 */
+	old = umask(0);
+	p = start_daemon();
+	umask(old);
+	wait_metric_ge(p, "vantage_agent_checks_remote", 2);
+	h = fixture_hits(T.fx, "/healthz");
+	wait_hits("/healthz", h + 1);
+	for (i = 0; i < 3; i++) {
+		char *f = fmt("%s%s", T.db, modes[i]);
+		struct stat st;
+
+		req(stat(f, &st) == 0 && (st.st_mode & 0777) == 0600, "%s: mode %04o, "
+		    "want 0600", f, (unsigned)(st.st_mode & 0777));
+		free(f);
+	}
+
+	/* the set that crashed every agent */
+	crash = fmt("{\"checks\": [{\"name\": \"a\", \"kind\": \"assets\", "
+	    "\"targets\": [{\"url\": \"https://a.example/\"}, {\"name\": \"o\", "
+	    "\"url\": \"https://b.example/\"}]}]}");
+	serve_checks(crash, strlen(crash));
+	wait_metric_ge(p, "vantage_agent_checks_refused_total", 1);
+	/* it is pulled again and again: refused each time, said once */
+	pulls = fixture_hits(T.fx, "/api/v1/agent/checks");
+	wait_hits("/api/v1/agent/checks", pulls + 2);
+	h = fixture_hits(T.fx, "/healthz");
+	wait_hits("/healthz", h + 2);	/* the previous set still runs */
+	req(metric(p, "vantage_agent_checks_refused_total") >= 3, "refused_total %g",
+	    metric(p, "vantage_agent_checks_refused_total"));
+	req(metric(p, "vantage_agent_checks_remote") == 2, "checks_remote %g",
+	    metric(p, "vantage_agent_checks_remote"));
+	errs = spawn_read_file(T.proc.err_path, NULL);
+	req(errs && (first = strstr(errs, crash_err)) != NULL, "the log does not say "
+	    "what is wrong with the set:\n%s", errs ? errs : "");
+	req(strstr(first + 1, crash_err) == NULL, "said more than once:\n%s", errs);
+	free(errs);
+
+	/* more sets no agent should take, each refused in turn */
+	deep = malloc(200003);
+	req(deep != NULL, "malloc");
+	memset(deep, '[', 200000);
+	strcpy(deep + 200000, "]]");
+	{
+		const struct { const char *body; size_t len; } bad[] = {
+			{ "{\"checks\": [{\"name\": \"q\", \"kind\": \"quic\"}]}", 0 },
+			{ "{\"checks\": [{\"name\": \"p\", \"url\": ", 0 },
+			{ nul_set, sizeof(nul_set) - 1 },
+			{ deep, 0 },
+			{ "{\"checks\": [{\"name\": \"f\", \"url\": \"http://127.0.0.1:1/\", "
+			  "\"headers\": {\"X\": \"file:/etc/passwd\"}}]}", 0 },
+			{ "[\"checks\"]", 0 },
+		};
+
+		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			refused = metric(p, "vantage_agent_checks_refused_total");
+			serve_checks(bad[i].body, bad[i].len ? bad[i].len :
+			    strlen(bad[i].body));
+			wait_metric_ge(p, "vantage_agent_checks_refused_total", refused + 1);
+			req(metric(p, "vantage_agent_checks_remote") == 2, "set %zu: "
+			    "checks_remote %g", i, metric(p, "vantage_agent_checks_remote"));
+		}
+	}
+	free(deep);
+	h = fixture_hits(T.fx, "/healthz");
+	wait_hits("/healthz", h + 1);
+
+	/* and a good one is taken again */
+	text = fmt("{\"checks\": [{\"name\": \"next\", \"url\": "
+	    "\"http://127.0.0.1:%u/status/204\", \"interval\": \"500ms\"}]}", port());
+	serve_checks(text, strlen(text));
+	free(text);
+	wait_hits("/status/204", 0);
+	req(metric(p, "vantage_agent_checks_remote") == 1, "checks_remote %g",
+	    metric(p, "vantage_agent_checks_remote"));
+	stop_daemon(5000);
+
+	/* the pulled check that was redirected to another host: not followed */
+	rows = db_results();
+	json_array_foreach(rows, i, r) {
+		if (strcmp(jstr(r, "check"), "hop") != 0)
+			continue;
+		hop_seen = true;
+		req(strcmp(jstr(r, "error_class"), "http_status") == 0 &&
+		    strstr(jstr(r, "error"), "(redirect_policy is same-host)") != NULL,
+		    "hop: %s: %s", jstr(r, "error_class"), jstr(r, "error"));
+	}
+	req(hop_seen, "no result of the pulled check \"hop\"");
+	json_decref(rows);
+	errs = spawn_read_file(T.proc.err_path, NULL);
+	req(errs && strstr(errs, "eve:pw") == NULL && strstr(errs, "t0k3n") == NULL,
+	    "the log holds a credential:\n%s", errs ? errs : "");
+	req(strstr(errs, "runtime error") == NULL && strstr(errs, "Sanitizer") == NULL,
+	    "sanitizer report:\n%s", errs);
+	free(errs);
+	free(good);
+	free(crash);
+}
+END_TEST
+
 START_TEST(test_daemon_sigterm_inflight)
 {
 	char name[32];
@@ -1017,6 +1475,10 @@ agent_suite(void)
 	tcase_add_test(probe, test_dns_invalid);
 	tcase_add_test(probe, test_tls_classes);
 	tcase_add_test(probe, test_redirects);
+	tcase_add_test(probe, test_redirect_policy);
+	tcase_add_test(probe, test_echoes_capped);
+	tcase_add_test(probe, test_credentials_redacted);
+	tcase_add_test(probe, test_bad_responses_classified);
 	tcase_add_test(probe, test_header_expectations);
 	tcase_add_test(probe, test_big_body_bounded);
 	tcase_add_test(probe, test_seq_across_runs);
@@ -1027,6 +1489,8 @@ agent_suite(void)
 	tcase_add_test(conf, test_check_config_good);
 	tcase_add_test(conf, test_check_config_all_errors);
 	tcase_add_test(conf, test_check_config_unknown_key);
+	tcase_add_test(conf, test_check_config_assets_unnamed);
+	tcase_add_test(conf, test_check_config_secrets);
 	tcase_add_test(conf, test_check_config_dist_examples);
 	suite_add_tcase(s, conf);
 
@@ -1035,6 +1499,7 @@ agent_suite(void)
 	tcase_add_test(daemon, test_daemon_health_metrics);
 	tcase_add_test(daemon, test_daemon_sighup_reload);
 	tcase_add_test(daemon, test_daemon_sigterm_inflight);
+	tcase_add_test(daemon, test_daemon_pulled_sets_refused);
 	suite_add_tcase(s, daemon);
 	return s;
 }

@@ -282,6 +282,26 @@ static const struct {
 	  " \"checks\": []}",
 	  4, { "t.json:1:12: agent.id", "t.json:2:2: agent.listen",
 	  "t.json:3:2: agent.max_inflight: must be an integer" } },
+	{ "allow_secrets of the wrong form",
+	  "{\"agent\": {\"id\": \"a\"}, \"collector\": {\"url\": \"http://c/\",\n"
+	  " \"key\": \"0123456789abcdef\", \"allow_secrets\": [\"API_TOKEN\",\n"
+	  " \"env:A\", 5, \"file:x\"]}}",
+	  3, { "t.json:2:47: collector.allow_secrets[0]: not an \"env:\" or \"file:\" "
+	  "secret", "t.json:3:11: collector.allow_secrets[2]: must be a string",
+	  "t.json:3:14: collector.allow_secrets[3]: \"file:\" needs an absolute path" } },
+	{ "allow_secrets not a list",
+	  "{\"agent\": {\"id\": \"a\"}, \"collector\": {\"url\": \"http://c/\",\n"
+	  " \"key\": \"0123456789abcdef\", \"allow_secrets\": \"env:A\"}}",
+	  1, { "t.json:2:29: collector.allow_secrets: must be a list of at most 64" } },
+	/* a local check's header secret is read at load: a missing one is a
+	 * config error, with its place */
+	{ "a header secret that is not there",
+	  "{\"agent\": {\"id\": \"a\"},\n \"checks\": [{\"name\": \"c\", "
+	  "\"url\": \"http://x/\",\n  \"headers\": {\"Authorization\": "
+	  "\"env:VANTAGE_TEST_UNSET_VAR\", \"X-K\": \"file:/nonexistent/vantage/k\"}}]}",
+	  2, { "t.json:3:15: checks[0].headers.Authorization: environment variable "
+	  "VANTAGE_TEST_UNSET_VAR is not set",
+	  "checks[0].headers.X-K: cannot read /nonexistent/vantage/k" } },
 	{ "not JSON",
 	  "{\"agent\": {\"id\": \"a\",}}",
 	  1, { "t.json:1:" } },
@@ -303,6 +323,156 @@ START_TEST(test_bad)
 	ck_assert_msg(c.nerrs == bad[_i].nerrs, "[%s] %zu errors, want %zu:%s",
 	    bad[_i].name, c.nerrs, bad[_i].nerrs, all_errors(&c));
 	conf_ctx_free(&c);
+}
+END_TEST
+
+/* ---- secrets and pulled check sets ---- */
+
+#define COLLECTOR_BASE "{\"agent\": {\"id\": \"a\"}, \"collector\": " \
+	"{\"url\": \"http://c/\", \"key\": \"0123456789abcdef\", " \
+	"\"allow_secrets\": [\"env:VANTAGE_TEST_TOKEN\"]}, \"checks\": " \
+	"[{\"name\": \"local\", \"url\": \"http://x/\", \"follow_redirects\": true, " \
+	"\"headers\": {\"X-Local\": \"env:VANTAGE_TEST_LOCAL\"}}]}"
+
+START_TEST(test_local_secret_resolved)
+{
+	struct agent_config *ac;
+
+	setenv("VANTAGE_TEST_LOCAL", "l0cal", 1);
+	setenv("VANTAGE_TEST_TOKEN", "t0ken", 1);
+	ac = load_good(COLLECTOR_BASE);
+	ck_assert_uint_eq(ac->nchecks, 1);
+	ck_assert_str_eq(ac->checks[0].headers[0].value, "l0cal");
+	ck_assert_int_eq(ac->checks[0].redirect, REDIRECT_ANY);
+	ck_assert_uint_eq(ac->collector->nallow_secrets, 1);
+	agentconf_free(ac);
+}
+END_TEST
+
+/* Merge base with a pulled set; returns the config or NULL with c's
+ * errors (c must be freed). */
+static struct agent_config *
+merge(struct confctx *c, const struct agent_config *base, const char *remote)
+{
+	size_t skipped = 0;
+
+	memset(c, 0, sizeof(*c));
+	return agentconf_merge_remote(c, base, "http://c/api/v1/agent/checks",
+	    remote, &skipped);
+}
+
+START_TEST(test_pulled_secrets_and_redirects)
+{
+	struct agent_config *base, *m;
+	struct confctx c;
+
+	setenv("VANTAGE_TEST_LOCAL", "l0cal", 1);
+	setenv("VANTAGE_TEST_TOKEN", "t0ken", 1);
+	base = load_good(COLLECTOR_BASE);
+	/* an allowed secret is read; redirects follow the same host only */
+	m = merge(&c, base, "{\"checks\": [{\"name\": \"r\", \"url\": \"http://y/\", "
+	    "\"follow_redirects\": true, \"headers\": {\"Authorization\": "
+	    "\"env:VANTAGE_TEST_TOKEN\"}}]}");
+	ck_assert_msg(m != NULL, "refused:%s", all_errors(&c));
+	conf_ctx_free(&c);
+	ck_assert_uint_eq(m->nchecks, 2);
+	ck_assert_uint_eq(m->nlocal, 1);
+	ck_assert_uint_eq(m->nremote, 1);
+	ck_assert_str_eq(m->checks[0].headers[0].value, "l0cal");
+	ck_assert_int_eq(m->checks[0].redirect, REDIRECT_ANY);
+	ck_assert(!m->checks[0].pulled);
+	ck_assert_str_eq(m->checks[1].headers[0].value, "t0ken");
+	ck_assert_int_eq(m->checks[1].redirect, REDIRECT_SAME_HOST);
+	ck_assert(m->checks[1].pulled);
+	/* a merged config merges again (the local secrets come along) */
+	{
+		struct agent_config *m2 = merge(&c, m, NULL);
+
+		ck_assert_msg(m2 != NULL, "refused:%s", all_errors(&c));
+		ck_assert_str_eq(m2->checks[0].headers[0].value, "l0cal");
+		agentconf_free(m2);
+		conf_ctx_free(&c);
+	}
+	agentconf_free(m);
+	/* the collector may not read what the agent does not list */
+	ck_assert_ptr_null(m = merge(&c, base, "{\"checks\": [{\"name\": \"r\", "
+	    "\"url\": \"http://y/\", \"headers\": {\"X-Leak\": \"file:/etc/passwd\", "
+	    "\"X-Env\": \"env:VANTAGE_TEST_LOCAL\"}}]}"));
+	ck_assert_msg(c.nerrs == 2 && has_error(&c, "checks[0].headers.X-Leak: "
+	    "\"file:/etc/passwd\" is not in this agent's collector.allow_secrets") &&
+	    has_error(&c, "checks[0].headers.X-Env: \"env:VANTAGE_TEST_LOCAL\" is not"),
+	    "%s", all_errors(&c));
+	conf_ctx_free(&c);
+	/* an allowed one that is not set: refused too */
+	unsetenv("VANTAGE_TEST_TOKEN");
+	ck_assert_ptr_null(merge(&c, base, "{\"checks\": [{\"name\": \"r\", "
+	    "\"url\": \"http://y/\", \"headers\": {\"A\": \"env:VANTAGE_TEST_TOKEN\"}}]}"));
+	ck_assert_msg(has_error(&c, "checks[0].headers.A: environment variable "
+	    "VANTAGE_TEST_TOKEN is not set"), "%s", all_errors(&c));
+	conf_ctx_free(&c);
+	agentconf_free(base);
+}
+END_TEST
+
+/* Whatever the collector sends, the merge refuses it whole with errors, or
+ * takes it: never a crash, never half a set (issue 14, finding 3). */
+START_TEST(test_pulled_set_refused_whole)
+{
+	static const struct {
+		const char *remote, *err;
+	} cases[] = {
+		{ "{\"checks\": [{\"name\": \"a\", \"kind\": \"assets\", \"targets\": "
+		  "[{\"url\": \"https://a.example/\"}, {\"name\": \"o\", \"url\": "
+		  "\"https://b.example/\"}]}]}",
+		  "checks[0].targets[0].name: required key is missing" },
+		{ "{\"checks\": [{\"name\": \"ok\", \"url\": \"http://y/\"}, "
+		  "{\"name\": \"new\", \"kind\": \"quic\"}]}",
+		  "checks[1].kind: unknown kind \"quic\"" },
+		{ "{\"checks\": [{\"name\": \"ok\", \"url\": \"http://y/\"}", "" },
+		{ "[]", "the top level must be a JSON object" },
+		{ "{}", "checks: missing" },
+		{ "{\"checks\": 5}", "checks: must be a list of checks" },
+		{ "{\"checks\": [5, null, []]}", "checks[0]: must be an object" },
+		{ "{\"checks\": [{\"name\": \"a\", \"url\": \"http://y/\", "
+		  "\"headers\": {\"A\": 1}, \"expect\": {\"json\": {\"..\": 1}}}]}",
+		  "checks[0].headers.A: must be a string" },
+	};
+	struct agent_config *base;
+
+	setenv("VANTAGE_TEST_LOCAL", "l0cal", 1);
+	base = load_good(COLLECTOR_BASE);
+	for (size_t i = 0; i < NELEM(cases); i++) {
+		struct confctx c;
+
+		ck_assert_msg(merge(&c, base, cases[i].remote) == NULL, "[%zu] taken", i);
+		ck_assert_msg(c.nerrs > 0 && has_error(&c, cases[i].err), "[%zu] want "
+		    "\"%s\":%s", i, cases[i].err, all_errors(&c));
+		conf_ctx_free(&c);
+	}
+	agentconf_free(base);
+}
+END_TEST
+
+START_TEST(test_pulled_set_too_big)
+{
+	struct agent_config *base;
+	size_t n = AGENT_MAX_PULLED_CHECKS + 1, off;
+	char *text = malloc(n * 8 + 32);
+	struct confctx c;
+
+	setenv("VANTAGE_TEST_LOCAL", "l0cal", 1);
+	base = load_good(COLLECTOR_BASE);
+	ck_assert_ptr_nonnull(text);
+	off = (size_t)sprintf(text, "{\"checks\": [");
+	for (size_t i = 0; i < n; i++)
+		off += (size_t)sprintf(text + off, "%s{}", i ? "," : "");
+	sprintf(text + off, "]}");
+	ck_assert_ptr_null(merge(&c, base, text));
+	ck_assert_msg(c.nerrs == 1 && has_error(&c, "10001 checks: an agent runs at "
+	    "most 10000 pulled checks"), "%s", all_errors(&c));
+	conf_ctx_free(&c);
+	free(text);
+	agentconf_free(base);
 }
 END_TEST
 
@@ -473,6 +643,10 @@ agentconf_suite(void)
 	tcase_add_loop_test(tg, test_listen_good, 0, (int)NELEM(good_listen));
 	suite_add_tcase(s, tg);
 	tcase_add_loop_test(tb, test_bad, 0, (int)NELEM(bad));
+	tcase_add_test(tb, test_local_secret_resolved);
+	tcase_add_test(tb, test_pulled_secrets_and_redirects);
+	tcase_add_test(tb, test_pulled_set_refused_whole);
+	tcase_add_test(tb, test_pulled_set_too_big);
 	suite_add_tcase(s, tb);
 	tcase_add_test(tf, test_load_file);
 	tcase_add_test(tf, test_load_missing_file);

@@ -11,6 +11,7 @@
 
 #include "checkconf.h"
 #include "conf.h"
+#include "xmalloc.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -133,6 +134,59 @@ static const struct {
 	  "]}",
 	  1, { "t.json:2:3: checks[0].name: must be 1-128 printable characters" },
 	  { NULL } },
+	{ "redirect_policy unknown",
+	  "{\"checks\": [\n"
+	  " {\"name\": \"a\", \"url\": \"http://example.com/\",\n"
+	  "  \"redirect_policy\": \"same-origin\"}\n"
+	  "]}",
+	  1, { "t.json:3:3: checks[0].redirect_policy: must be one of: none, "
+	  "same-host, any" }, { NULL } },
+	{ "redirect_policy against follow_redirects",
+	  "{\"checks\": [\n"
+	  " {\"name\": \"a\", \"url\": \"http://example.com/\",\n"
+	  "  \"follow_redirects\": false, \"redirect_policy\": \"any\"},\n"
+	  " {\"name\": \"b\", \"url\": \"http://example.com/\",\n"
+	  "  \"follow_redirects\": true, \"redirect_policy\": \"none\"}\n"
+	  "]}",
+	  2, { "t.json:3:30: checks[0].redirect_policy: \"any\" contradicts "
+	  "\"follow_redirects\": false",
+	  "t.json:5:29: checks[1].redirect_policy: \"none\" contradicts "
+	  "\"follow_redirects\": true" }, { NULL } },
+	{ "header secrets of the wrong form",
+	  "{\"checks\": [\n"
+	  " {\"name\": \"a\", \"url\": \"http://example.com/\",\n"
+	  "  \"headers\": {\"A\": \"env:\", \"B\": \"env:1X\", \"C\": \"env:A-B\",\n"
+	  "   \"D\": \"file:relative/token\", \"E\": \"file:\"}}\n"
+	  "]}",
+	  5, { "checks[0].headers.A: \"env:\" needs a variable name",
+	  "checks[0].headers.B: \"env:\" needs a variable name",
+	  "checks[0].headers.C: \"env:\" needs a variable name",
+	  "checks[0].headers.D: \"file:\" needs an absolute path",
+	  "checks[0].headers.E: \"file:\" needs an absolute path" }, { NULL } },
+	{ "redact of the wrong form",
+	  "{\"checks\": [\n"
+	  " {\"name\": \"a\", \"url\": \"http://example.com/\",\n"
+	  "  \"redact\": [\"token\", \"\", \"a=b\", 5, \"X Key\"]},\n"
+	  " {\"name\": \"b\", \"url\": \"http://example.com/\", \"redact\": \"token\"},\n"
+	  " {\"name\": \"c\", \"kind\": \"tcp\", \"host\": \"x\", \"port\": 1,\n"
+	  "  \"redact\": [\"token\"]}\n"
+	  "]}",
+	  6, { "checks[0].redact[1]: must be a query key or header name",
+	  "checks[0].redact[2]: must be a query key or header name",
+	  "checks[0].redact[3]: must be a query key or header name",
+	  "checks[0].redact[4]: must be a query key or header name",
+	  "t.json:4:46: checks[1].redact: must be a list of at most 32",
+	  "t.json:6:3: checks[2].redact: unknown key" }, { NULL } },
+	/* the message quotes the URL, but not its password or a redact key's
+	 * value */
+	{ "bad URL with credentials",
+	  "{\"checks\": [\n"
+	  " {\"name\": \"a\", \"url\": \"ftp://bob:hunter2@example.com/?token=t0k3n\",\n"
+	  "  \"redact\": [\"token\"]}\n"
+	  "]}",
+	  1, { "t.json:2:16: checks[0].url: bad URL \"ftp://REDACTED@example.com/"
+	  "?token=REDACTED\": scheme must be http or https" },
+	  { "hunter2", "t0k3n" } },
 	{ "follow_redirects not a bool",
 	  "{\"checks\": [\n"
 	  " {\"name\": \"a\",\n"
@@ -557,7 +611,10 @@ START_TEST(test_minimal_defaults)
 	ck_assert_ptr_null(cc->provider);
 	ck_assert_ptr_null(cc->body);
 	ck_assert_uint_eq(cc->nheaders, 0);
-	ck_assert(!cc->follow_redirects);
+	ck_assert_int_eq(cc->redirect, REDIRECT_NONE);
+	ck_assert_uint_eq(cc->nredact, 0);
+	ck_assert_str_eq(cc->record_url, "https://example.com/health");
+	ck_assert(!cc->pulled);
 	ck_assert(!cc->insecure);
 	ck_assert(!cc->reuse_connections);
 	ck_assert_int_eq(cc->interval_ms, CHECK_DEFAULT_INTERVAL_MS);
@@ -612,11 +669,19 @@ START_TEST(test_full_check)
 	ck_assert_str_eq(cc->method, "POST");
 	ck_assert_str_eq(cc->body, "{}");
 	ck_assert_uint_eq(cc->nheaders, 2);
-	ck_assert(strcmp(cc->headers[0], "Content-Type: application/json") == 0 ||
-	    strcmp(cc->headers[1], "Content-Type: application/json") == 0);
-	ck_assert(strcmp(cc->headers[0], "X-Empty: ") == 0 ||
-	    strcmp(cc->headers[1], "X-Empty: ") == 0);
-	ck_assert(cc->follow_redirects);
+	for (size_t i = 0; i < 2; i++) {
+		const struct check_header *h = &cc->headers[i];
+
+		ck_assert_ptr_null(h->secret);
+		if (strcmp(h->name, "Content-Type") == 0)
+			ck_assert_str_eq(h->value, "application/json");
+		else {
+			ck_assert_str_eq(h->name, "X-Empty");
+			ck_assert_str_eq(h->value, "");
+		}
+	}
+	/* a local check follows every redirect, as follow_redirects always did */
+	ck_assert_int_eq(cc->redirect, REDIRECT_ANY);
 	ck_assert(cc->insecure);
 	ck_assert(cc->reuse_connections);
 	ck_assert_int_eq(cc->ip, CHECK_IP_V6);
@@ -696,7 +761,7 @@ END_TEST
 
 START_TEST(test_defaults_applied)
 {
-	struct check_defaults d = { 30000, 5000, 2 };
+	struct check_defaults d = { 30000, 5000, 2, false };
 	size_t n;
 	struct check_config *v = good_checks("{\"checks\": ["
 	    "{\"name\": \"inherits\", \"url\": \"http://x.test/\"},"
@@ -786,7 +851,8 @@ END_TEST
 
 START_TEST(test_fingerprint_follows_defaults)
 {
-	struct check_defaults d1 = { 60000, 10000, 0 }, d2 = { 30000, 10000, 0 };
+	struct check_defaults d1 = { 60000, 10000, 0, false };
+	struct check_defaults d2 = { 30000, 10000, 0, false };
 	static const char text[] = "{\"checks\": [{\"name\": \"a\", \"url\": "
 	    "\"http://x.test/\"}]}";
 	size_t n, m;
@@ -797,6 +863,163 @@ START_TEST(test_fingerprint_follows_defaults)
 	ck_assert_str_ne(v[0].fingerprint, w[0].fingerprint);
 	checkconf_free_array(v, n);
 	checkconf_free_array(w, m);
+}
+END_TEST
+
+/* redirect_policy: none unless asked; follow_redirects alone follows any
+ * redirect in a local check (as always) but only to the same host in a
+ * pulled one; the policy written down wins in both. */
+START_TEST(test_redirect_policy)
+{
+	static const struct {
+		const char		*keys;
+		enum redirect_policy	 local, pulled;
+	} cases[] = {
+		{ "", REDIRECT_NONE, REDIRECT_NONE },
+		{ ", \"follow_redirects\": false", REDIRECT_NONE, REDIRECT_NONE },
+		{ ", \"follow_redirects\": true", REDIRECT_ANY, REDIRECT_SAME_HOST },
+		{ ", \"redirect_policy\": \"none\"", REDIRECT_NONE, REDIRECT_NONE },
+		{ ", \"redirect_policy\": \"same-host\"", REDIRECT_SAME_HOST,
+		  REDIRECT_SAME_HOST },
+		{ ", \"redirect_policy\": \"any\"", REDIRECT_ANY, REDIRECT_ANY },
+		{ ", \"follow_redirects\": true, \"redirect_policy\": \"any\"",
+		  REDIRECT_ANY, REDIRECT_ANY },
+		{ ", \"follow_redirects\": false, \"redirect_policy\": \"none\"",
+		  REDIRECT_NONE, REDIRECT_NONE },
+	};
+
+	for (size_t i = 0; i < NELEM(cases); i++) {
+		struct check_defaults d;
+		char *text;
+		size_t n;
+		struct check_config *v;
+
+		text = xasprintf("{\"checks\": [{\"name\": \"a\", \"url\": "
+		    "\"http://x.test/\"%s}]}", cases[i].keys);
+		checkconf_defaults_init(&d);
+		v = good_checks(text, &d, &n);
+		ck_assert_msg(v[0].redirect == cases[i].local && !v[0].pulled,
+		    "[%zu] local: %d", i, v[0].redirect);
+		checkconf_free_array(v, n);
+		d.pulled = true;
+		v = good_checks(text, &d, &n);
+		ck_assert_msg(v[0].redirect == cases[i].pulled && v[0].pulled,
+		    "[%zu] pulled: %d", i, v[0].redirect);
+		checkconf_free_array(v, n);
+		free(text);
+	}
+}
+END_TEST
+
+/* The record's url: userinfo and the values of redact keys replaced; the
+ * url the probe fetches keeps them. */
+START_TEST(test_record_url_redacted)
+{
+	size_t n;
+	struct check_config *v = good_checks("{\"checks\": ["
+	    "{\"name\": \"a\", \"url\": \"https://bob:hunter2@x.test/p?a=1&token=t0k3n&"
+	    "Sig=s1#frag\", \"redact\": [\"token\", \"sig\"]},"
+	    "{\"name\": \"b\", \"url\": \"https://x.test/p?token=t0k3n\"},"
+	    "{\"name\": \"c\", \"kind\": \"assets\", \"redact\": [\"k\"], \"targets\": ["
+	    "{\"name\": \"fd\", \"url\": \"https://u:p@x.test/?k=v\"}]}]}", NULL, &n);
+
+	ck_assert_str_eq(v[0].url, "https://bob:hunter2@x.test/p?a=1&token=t0k3n&"
+	    "Sig=s1#frag");
+	ck_assert_str_eq(v[0].record_url, "https://REDACTED@x.test/p?a=1&"
+	    "token=REDACTED&Sig=REDACTED#frag");
+	ck_assert_uint_eq(v[0].nredact, 2);
+	/* without a redact list, only userinfo goes */
+	ck_assert_str_eq(v[1].record_url, "https://x.test/p?token=t0k3n");
+	ck_assert_str_eq(v[2].record_url, "https://REDACTED@x.test/?k=REDACTED");
+	ck_assert_str_eq(v[2].assets.targets[0].url, "https://u:p@x.test/?k=v");
+	checkconf_free_array(v, n);
+}
+END_TEST
+
+/* Header secrets: parsed as references (never resolved by the parser, so
+ * the collector can check a config whose variables live on the agents),
+ * resolved by checkconf_resolve_secrets; a pulled check only from the
+ * allowed list; a secret's header name is redacted by itself. */
+START_TEST(test_header_secrets)
+{
+	static const char text[] = "{\"checks\": [{\"name\": \"a\", \"url\": "
+	    "\"http://x.test/\", \"headers\": {\"Authorization\": "
+	    "\"env:VANTAGE_TEST_AUTH\", \"X-Key\": \"file:/nonexistent/vantage/key\", "
+	    "\"X-Plain\": \"plain\"}}]}";
+	char *allow[] = { (char *)"env:VANTAGE_TEST_AUTH" };
+	struct check_defaults d;
+	struct confctx c = { 0 };
+	size_t n;
+	struct check_config *v;
+
+	unsetenv("VANTAGE_TEST_AUTH");
+	checkconf_defaults_init(&d);
+	v = good_checks(text, &d, &n);
+	ck_assert_uint_eq(v[0].nheaders, 3);
+	for (size_t i = 0; i < 3; i++) {
+		const struct check_header *h = &v[0].headers[i];
+
+		if (strcmp(h->name, "X-Plain") == 0) {
+			ck_assert_ptr_null(h->secret);
+			ck_assert_str_eq(h->value, "plain");
+		} else {
+			ck_assert_ptr_nonnull(h->secret);
+			ck_assert_ptr_null(h->value);
+		}
+	}
+	ck_assert_uint_eq(v[0].nredact, 2);	/* Authorization, X-Key */
+	/* unset variable, missing file: both reported */
+	ck_assert_int_eq(checkconf_resolve_secrets(&c, "checks[0]", &v[0], NULL, 0), -1);
+	ck_assert_msg(c.nerrs == 2 && has_error(&c, "checks[0].headers.Authorization: "
+	    "environment variable VANTAGE_TEST_AUTH is not set") &&
+	    has_error(&c, "checks[0].headers.X-Key: cannot read /nonexistent/vantage/"
+	    "key"), "%s", all_errors(&c));
+	conf_ctx_free(&c);
+	checkconf_free_array(v, n);
+
+	/* a line break in the secret would inject headers: refused */
+	setenv("VANTAGE_TEST_AUTH", "Bearer a\r\nX-Evil: 1", 1);
+	v = good_checks("{\"checks\": [{\"name\": \"a\", \"url\": \"http://x.test/\", "
+	    "\"headers\": {\"Authorization\": \"env:VANTAGE_TEST_AUTH\"}}]}", &d, &n);
+	memset(&c, 0, sizeof(c));
+	ck_assert_int_eq(checkconf_resolve_secrets(&c, "checks[0]", &v[0], NULL, 0), -1);
+	ck_assert_msg(has_error(&c, "holds a line break"), "%s", all_errors(&c));
+	conf_ctx_free(&c);
+	/* resolved */
+	setenv("VANTAGE_TEST_AUTH", "Bearer s3cr3t", 1);
+	memset(&c, 0, sizeof(c));
+	ck_assert_int_eq(checkconf_resolve_secrets(&c, "checks[0]", &v[0], NULL, 0), 0);
+	ck_assert_str_eq(v[0].headers[0].value, "Bearer s3cr3t");
+	conf_ctx_free(&c);
+	checkconf_free_array(v, n);
+
+	/* pulled: only what the agent allows */
+	d.pulled = true;
+	v = good_checks("{\"checks\": [{\"name\": \"a\", \"url\": \"http://x.test/\", "
+	    "\"headers\": {\"Authorization\": \"env:VANTAGE_TEST_AUTH\", "
+	    "\"X-Home\": \"env:HOME\"}}]}", &d, &n);
+	memset(&c, 0, sizeof(c));
+	ck_assert_int_eq(checkconf_resolve_secrets(&c, "checks[0]", &v[0], allow, 1), -1);
+	ck_assert_msg(c.nerrs == 1 && has_error(&c, "checks[0].headers.X-Home: "
+	    "\"env:HOME\" is not in this agent's collector.allow_secrets"), "%s",
+	    all_errors(&c));
+	ck_assert_str_eq(v[0].headers[0].value, "Bearer s3cr3t");
+	ck_assert_ptr_null(v[0].headers[1].value);
+	conf_ctx_free(&c);
+	{
+		/* the same check parsed again takes the values resolved once */
+		struct check_config *w;
+		size_t m;
+
+		w = good_checks("{\"checks\": [{\"name\": \"a\", \"url\": "
+		    "\"http://x.test/\", \"headers\": {\"Authorization\": "
+		    "\"env:VANTAGE_TEST_AUTH\"}}]}", &d, &m);
+		ck_assert_int_eq(checkconf_copy_secrets(&w[0], &v[0]), 0);
+		ck_assert_str_eq(w[0].headers[0].value, "Bearer s3cr3t");
+		checkconf_free_array(w, m);
+	}
+	checkconf_free_array(v, n);
+	unsetenv("VANTAGE_TEST_AUTH");
 }
 END_TEST
 
@@ -1126,6 +1349,9 @@ checkconf_suite(void)
 	tcase_add_test(tg, test_empty_array);
 	tcase_add_test(tg, test_fingerprint);
 	tcase_add_test(tg, test_fingerprint_follows_defaults);
+	tcase_add_test(tg, test_redirect_policy);
+	tcase_add_test(tg, test_record_url_redacted);
+	tcase_add_test(tg, test_header_secrets);
 	tcase_add_test(tg, test_free_null);
 	tcase_add_test(tg, test_parse_defaults);
 	tcase_add_test(tg, test_parse_defaults_bad);

@@ -23,6 +23,8 @@ static const char headers_block[] =
     "cache-control:   max-age=300  \r\n"
     "Set-Cookie: a=1\r\n"
     "Set-Cookie: b=2\r\n"
+    "Vary: a=1\r\n"
+    "Vary: b=2\r\n"
     "X-Debug:1\r\n"
     "X-Empty:\r\n"
     "X-Long-Name: long\r\n"
@@ -38,7 +40,7 @@ static const char json_body[] =
 /* The expectations of one check parsed from expect_json (freed by
  * checkconf_free_array(cc, 1)). */
 static struct check_config *
-mk(const char *expect_json)
+mk_with(const char *extra, const char *expect_json)
 {
 	struct confctx c = { 0 };
 	struct check_defaults d;
@@ -46,7 +48,7 @@ mk(const char *expect_json)
 	size_t n = 0;
 	json_t *root;
 	char *text = xasprintf("{\"checks\": [{\"name\": \"t\", \"url\": "
-	    "\"http://x.test/\", \"expect\": %s}]}", expect_json);
+	    "\"http://x.test/\", %s\"expect\": %s}]}", extra, expect_json);
 
 	checkconf_defaults_init(&d);
 	ck_assert_msg(conf_load_string(&c, "t.json", text, &root) == 0,
@@ -60,6 +62,19 @@ mk(const char *expect_json)
 	free(text);
 	ck_assert_uint_eq(n, 1);
 	return cc;
+}
+
+static struct check_config *
+mk(const char *expect_json)
+{
+	return mk_with("", expect_json);
+}
+
+static int
+eval(const struct check_config *cc, const struct http_response *resp,
+    struct result *r)
+{
+	return expect_eval(&cc->expect, resp, cc->redact, cc->nredact, r);
 }
 
 static struct http_response
@@ -101,7 +116,7 @@ run_case(const struct eval_case *t)
 	r.ok = true;
 	r.error_class = ERRCLASS_NONE;
 	snprintf(r.error, sizeof(r.error), "untouched");
-	rc = expect_eval(&cc->expect, &resp, &r);
+	rc = eval(cc, &resp, &r);
 	if (t->ec == ERRCLASS_NONE) {
 		ck_assert_msg(rc == 0, "[%s] failed: %s: %s", t->name,
 		    errclass_name(r.error_class), r.error);
@@ -201,9 +216,13 @@ static const struct eval_case header_cases[] = {
 	  "{\"headers\": {\"Set-Cookie\": {\"equals\": \"b=2\"}}}",
 	  200, headers_block, NULL, 0, ERRCLASS_NONE, NULL },
 	{ "equals, none of two values",
+	  "{\"headers\": {\"vary\": {\"equals\": \"c=3\"}}}",
+	  200, headers_block, NULL, 0, ERRCLASS_ASSERTION,
+	  "header vary is \"a=1\", expected equal to \"c=3\"" },
+	{ "equals, none of two values, a credential header",
 	  "{\"headers\": {\"set-cookie\": {\"equals\": \"c=3\"}}}",
 	  200, headers_block, NULL, 0, ERRCLASS_ASSERTION,
-	  "header set-cookie is \"a=1\", expected equal to \"c=3\"" },
+	  "header set-cookie is \"REDACTED\", expected equal to \"REDACTED\"" },
 	{ "regex", "{\"headers\": {\"Cache-Control\": {\"regex\": \"max-age=[0-9]+\"}}}",
 	  200, headers_block, NULL, 0, ERRCLASS_NONE, NULL },
 	{ "regex anchored", "{\"headers\": {\"Cache-Control\": {\"regex\": \"^max-age=300$\"}}}",
@@ -218,9 +237,9 @@ static const struct eval_case header_cases[] = {
 	  200, headers_block, NULL, 0, ERRCLASS_ASSERTION,
 	  "header ETag missing (expected matching \".\")" },
 	{ "absent, one of two values",
-	  "{\"headers\": {\"Set-Cookie\": {\"present\": false}}}",
+	  "{\"headers\": {\"Vary\": {\"present\": false}}}",
 	  200, headers_block, NULL, 0, ERRCLASS_ASSERTION,
-	  "header Set-Cookie present (\"b=2\"), expected absent" },
+	  "header Vary present (\"b=2\"), expected absent" },
 	{ "last line without a newline",
 	  "{\"headers\": {\"X-Last\": {\"equals\": \"end\"}}}",
 	  200, "HTTP/1.1 200 OK\r\nX-Last: end", NULL, 0, ERRCLASS_NONE, NULL },
@@ -328,7 +347,7 @@ START_TEST(test_json)
 		struct result r;
 
 		memset(&r, 0, sizeof(r));
-		ck_assert_int_eq(expect_eval(&cc->expect, &resp, &r), -1);
+		ck_assert_int_eq(eval(cc, &resp, &r), -1);
 		ck_assert_int_eq(r.error_class, t.ec);
 		ck_assert_msg(strncmp(r.error, "body is not JSON (line 1: ", 26) == 0,
 		    "got %s", r.error);
@@ -528,11 +547,105 @@ START_TEST(test_long_json_value_shortened)
 	snprintf(body, sizeof(body), "{\"s\": \"%0300d\"}", 0);
 	resp = resp_of(200, NULL, body, 0);
 	memset(&r, 0, sizeof(r));
-	ck_assert_int_eq(expect_eval(&cc->expect, &resp, &r), -1);
+	ck_assert_int_eq(eval(cc, &resp, &r), -1);
 	ck_assert_ptr_nonnull(strstr(r.error, "...,"));
 	ck_assert_ptr_nonnull(strstr(r.error, "expected \"short\""));
 	ck_assert_uint_lt(strlen(r.error), 200);
 	checkconf_free_array(cc, 1);
+}
+END_TEST
+
+/* What a target sends is quoted up to RESULT_ECHO_MAX bytes, then "...":
+ * header values, JSON values, jansson's words about a body that is not
+ * JSON. */
+START_TEST(test_echoes_capped)
+{
+	static const char *const expects[] = {
+		"{\"headers\": {\"X-Long\": {\"equals\": \"short\"}}}",
+		"{\"headers\": {\"X-Long\": {\"present\": false}}}",
+		"{\"json\": {\"s\": \"short\"}}",
+		"{\"json\": {\"s\": \"short\"}}",
+	};
+	char *val = xmalloc(5001), *hdr, *body;
+	char want[RESULT_ECHO_MAX + 4];
+
+	memset(val, 'v', 5000);
+	val[5000] = '\0';
+	hdr = xasprintf("HTTP/1.1 200 OK\r\nX-Long: %s\r\n\r\n", val);
+	body = xasprintf("{\"s\": \"%s\"}", val);
+	for (size_t i = 0; i < NELEM(expects); i++) {
+		struct check_config *cc = mk(expects[i]);
+		struct http_response resp = resp_of(200, i < 2 ? hdr : NULL,
+		    i == 3 ? "vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv"
+		    "vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv not json" : body, 0);
+		struct result r;
+
+		memset(&r, 0, sizeof(r));
+		ck_assert_int_eq(eval(cc, &resp, &r), -1);
+		/* 64 bytes of the value, then the ellipsis, never more */
+		memset(want, 'v', RESULT_ECHO_MAX - (i == 2 ? 1 : 0));
+		want[RESULT_ECHO_MAX - (i == 2 ? 1 : 0)] = '\0';
+		if (i < 3) {
+			ck_assert_msg(strstr(r.error, want) != NULL &&
+			    strstr(r.error, "...") != NULL, "[%zu] %s", i, r.error);
+			memset(want, 'v', RESULT_ECHO_MAX + 1);
+			want[RESULT_ECHO_MAX + 1] = '\0';
+			ck_assert_msg(strstr(r.error, want) == NULL, "[%zu] %s", i, r.error);
+		}
+		ck_assert_msg(strlen(r.error) < 160, "[%zu] %zu bytes: %s", i,
+		    strlen(r.error), r.error);
+		checkconf_free_array(cc, 1);
+	}
+	free(val);
+	free(hdr);
+	free(body);
+}
+END_TEST
+
+/* Credential headers, the check's redact names (headers and the last part
+ * of a JSON path) are never quoted. */
+START_TEST(test_redacted_values)
+{
+	static const struct {
+		const char	*extra, *expect, *headers, *body, *want;
+	} cases[] = {
+		{ "", "{\"headers\": {\"Set-Cookie\": {\"equals\": \"a=b\"}}}",
+		  "HTTP/1.1 200 OK\r\nSet-Cookie: session=s3cr3t\r\n\r\n", NULL,
+		  "header Set-Cookie is \"REDACTED\", expected equal to \"REDACTED\"" },
+		{ "", "{\"headers\": {\"authorization\": {\"present\": false}}}",
+		  "HTTP/1.1 200 OK\r\nAuthorization: Bearer s3cr3t\r\n\r\n", NULL,
+		  "header authorization present (\"REDACTED\"), expected absent" },
+		{ "\"redact\": [\"x-api-key\"], ",
+		  "{\"headers\": {\"X-Api-Key\": {\"regex\": \"^k\"}}}",
+		  "HTTP/1.1 200 OK\r\nX-API-Key: s3cr3t\r\n\r\n", NULL,
+		  "header X-Api-Key is \"REDACTED\", expected matching \"REDACTED\"" },
+		{ "\"redact\": [\"token\"], ", "{\"json\": {\"auth.token\": \"k\"}}",
+		  NULL, "{\"auth\": {\"token\": \"s3cr3t\"}}",
+		  "JSON auth.token is REDACTED, expected REDACTED" },
+		/* a secret header's name is redacted by itself */
+		{ "\"headers\": {\"X-Token\": \"env:VANTAGE_TEST_TOKEN\"}, ",
+		  "{\"headers\": {\"X-Token\": {\"equals\": \"k\"}}}",
+		  "HTTP/1.1 200 OK\r\nX-Token: s3cr3t\r\n\r\n", NULL,
+		  "header X-Token is \"REDACTED\", expected equal to \"REDACTED\"" },
+		/* others are shown */
+		{ "\"redact\": [\"token\"], ", "{\"json\": {\"auth.user\": \"k\"}}",
+		  NULL, "{\"auth\": {\"user\": \"bob\"}}",
+		  "JSON auth.user is \"bob\", expected \"k\"" },
+	};
+
+	for (size_t i = 0; i < NELEM(cases); i++) {
+		struct check_config *cc = mk_with(cases[i].extra, cases[i].expect);
+		struct http_response resp = resp_of(200, cases[i].headers,
+		    cases[i].body, 0);
+		struct result r;
+
+		memset(&r, 0, sizeof(r));
+		ck_assert_int_eq(eval(cc, &resp, &r), -1);
+		ck_assert_msg(strcmp(r.error, cases[i].want) == 0, "[%zu] \"%s\", "
+		    "want \"%s\"", i, r.error, cases[i].want);
+		ck_assert(strstr(r.error, "s3cr3t") == NULL);
+		checkconf_free_array(cc, 1);
+	}
 }
 END_TEST
 
@@ -549,6 +662,8 @@ expect_suite(void)
 	tcase_add_loop_test(te, test_json, 0, (int)NELEM(json_cases));
 	tcase_add_loop_test(te, test_latency, 0, (int)NELEM(latency_cases));
 	tcase_add_test(te, test_long_json_value_shortened);
+	tcase_add_test(te, test_echoes_capped);
+	tcase_add_test(te, test_redacted_values);
 	suite_add_tcase(s, te);
 	tcase_add_test(th, test_needs);
 	tcase_add_test(th, test_header_value);

@@ -246,6 +246,28 @@ static const struct {
 	  "]}",
 	  1, { "t.json:4:5: checks[0].targets[1].name: duplicate target name \"o\" "
 	  "(first used by checks[0].targets[0])" } },
+	/* issue 14, finding 3: a target without a name was counted, and the
+	 * next target's duplicate check ran strcmp(NULL, ...) */
+	{ "assets first target without a name",
+	  "{\"checks\": [\n"
+	  " {\"name\": \"a\", \"kind\": \"assets\", \"targets\": [\n"
+	  "   {\"url\": \"https://a.example/\"},\n"
+	  "   {\"name\": \"o\", \"url\": \"https://b.example/\"}]}\n"
+	  "]}",
+	  1, { "t.json:3:4: checks[0].targets[0].name: required key is missing" } },
+	{ "assets targets without names, a bad one, then names",
+	  "{\"checks\": [\n"
+	  " {\"name\": \"a\", \"kind\": \"assets\", \"targets\": [\n"
+	  "   {\"name\": 5, \"url\": \"https://a.example/\"}, 7,\n"
+	  "   {\"url\": \"https://a.example/\"},\n"
+	  "   {\"name\": \"o\", \"url\": \"https://b.example/\"},\n"
+	  "   {\"name\": \"o\", \"url\": \"https://b.example/\"}]}\n"
+	  "]}",
+	  4, { "t.json:3:5: checks[0].targets[0].name: must be a string",
+	  "t.json:3:46: checks[0].targets[1]: must be an object",
+	  "t.json:4:4: checks[0].targets[2].name: required key is missing",
+	  "t.json:6:5: checks[0].targets[4].name: duplicate target name \"o\" "
+	  "(first used by checks[0].targets[3])" } },
 	{ "assets target url not http",
 	  "{\"checks\": [\n"
 	  " {\"name\": \"a\", \"kind\": \"assets\", \"targets\": [\n"

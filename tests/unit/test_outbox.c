@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <check.h>
@@ -479,6 +480,46 @@ START_TEST(test_schema_version_set)
 }
 END_TEST
 
+/* The DB and its -wal and -shm files are created 0600 whatever the umask
+ * (issue 14, finding 8: they were 0644, and 0666 under umask 000). */
+START_TEST(test_created_private)
+{
+	static const char *const suffix[] = { "", "-wal", "-shm" };
+	mode_t old = umask(0);
+	struct outbox *ob;
+
+	ob = open_ok(false);
+	put_n(ob, 3, NOW_MS);
+	umask(old);
+	for (size_t i = 0; i < NELEM(suffix); i++) {
+		char p[600];
+		struct stat st;
+
+		snprintf(p, sizeof(p), "%s%s", dbpath, suffix[i]);
+		ck_assert_msg(stat(p, &st) == 0, "%s missing", p);
+		ck_assert_msg((st.st_mode & 0777) == 0600, "%s is %04o, want 0600", p,
+		    (unsigned)(st.st_mode & 0777));
+	}
+	outbox_close(ob);
+}
+END_TEST
+
+/* An existing DB keeps its mode (an operator may have chosen it). */
+START_TEST(test_existing_mode_kept)
+{
+	struct outbox *ob;
+	struct stat st;
+
+	ob = open_ok(false);
+	outbox_close(ob);
+	ck_assert_int_eq(chmod(dbpath, 0640), 0);
+	ob = open_ok(false);
+	outbox_close(ob);
+	ck_assert_int_eq(stat(dbpath, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 0777, 0640);
+}
+END_TEST
+
 START_TEST(test_open_bad_path)
 {
 	char err[256] = "";
@@ -533,6 +574,8 @@ outbox_suite(void)
 	tcase_add_test(tr, test_prune_max_rows_large);
 	tcase_add_test(to, test_newer_schema_refused);
 	tcase_add_test(to, test_schema_version_set);
+	tcase_add_test(to, test_created_private);
+	tcase_add_test(to, test_existing_mode_kept);
 	tcase_add_test(to, test_open_bad_path);
 	tcase_add_test(to, test_open_not_a_db);
 	for (size_t i = 0; i < NELEM(all); i++)

@@ -77,6 +77,55 @@ START_TEST(test_errclass_only_ok_passes)
 }
 END_TEST
 
+/* What libcurl reports for a response that breaks its limits or framing
+ * (curl 7.88's words), and for a real lost connection, before and after
+ * the status line came. */
+static const struct {
+	CURLcode	 code;
+	long		 status;
+	bool		 sent;
+	const char	*curl_msg;
+	enum errclass	 ec;
+	const char	*msg;		/* the start of the message */
+} refined[] = {
+	{ CURLE_RECV_ERROR, 200, true,
+	  "Illegal or missing hexadecimal sequence in chunked-encoding",
+	  ERRCLASS_BODY, "response body: bad chunked encoding (Illegal or missing "
+	  "hexadecimal sequence in chunked-encoding)" },
+	{ CURLE_RECV_ERROR, 200, true, "Too large response headers: 307957 > 307200",
+	  ERRCLASS_HTTP_STATUS, "response headers too large (Too large response "
+	  "headers: 307957 > 307200; libcurl reads at most 300 KiB of them)" },
+	{ CURLE_OUT_OF_MEMORY, 200, true, "", ERRCLASS_HTTP_STATUS,
+	  "response header line longer than libcurl's limit of 100 KiB" },
+	{ CURLE_OUT_OF_MEMORY, 0, true, NULL, ERRCLASS_HTTP_STATUS,
+	  "response status line or header longer than libcurl's limit" },
+	{ CURLE_RECV_ERROR, 200, true, "Recv failure: Connection reset by peer",
+	  ERRCLASS_BODY, "connection lost while reading the response (Recv "
+	  "failure: Connection reset by peer)" },
+	/* before any answer: as the plain mapping says */
+	{ CURLE_RECV_ERROR, 0, true, "Recv failure: Connection reset by peer",
+	  ERRCLASS_CONNECT, "Recv failure: Connection reset by peer" },
+	{ CURLE_OUT_OF_MEMORY, 0, false, "", ERRCLASS_INTERNAL, "Out of memory" },
+	{ CURLE_COULDNT_CONNECT, 0, false, "Failed to connect", ERRCLASS_CONNECT,
+	  "Failed to connect" },
+	{ CURLE_OPERATION_TIMEDOUT, 200, true, "Operation timed out",
+	  ERRCLASS_TIMEOUT, "Operation timed out" },
+};
+
+START_TEST(test_errclass_refine)
+{
+	char msg[256];
+	enum errclass got = probe_errclass_refine(refined[_i].code,
+	    refined[_i].status, refined[_i].sent, refined[_i].curl_msg, msg,
+	    sizeof(msg));
+
+	ck_assert_msg(got == refined[_i].ec, "[%d] class %s, want %s", _i,
+	    errclass_name(got), errclass_name(refined[_i].ec));
+	ck_assert_msg(strncmp(msg, refined[_i].msg, strlen(refined[_i].msg)) == 0,
+	    "[%d] message \"%s\", want \"%s...\"", _i, msg, refined[_i].msg);
+}
+END_TEST
+
 START_TEST(test_kind_find)
 {
 	const struct probe_kind *k = probe_kind_find("http");
@@ -276,6 +325,7 @@ probe_suite(void)
 
 	tcase_add_loop_test(tc, test_errclass_map, 0, (int)NELEM(classes));
 	tcase_add_test(tc, test_errclass_only_ok_passes);
+	tcase_add_loop_test(tc, test_errclass_refine, 0, (int)NELEM(refined));
 	tcase_add_test(tc, test_errclass_names);
 	tcase_add_test(tc, test_errclass_round_trip);
 	tcase_add_test(tc, test_errclass_bad);

@@ -9,6 +9,7 @@
 #include <check.h>
 #include <jansson.h>
 
+#include "redact.h"
 #include "result.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -438,6 +439,133 @@ START_TEST(test_text_json)
 }
 END_TEST
 
+/* ---- redaction (lib/redact.h) ---- */
+
+static const struct {
+	const char	*in, *keys, *want;	/* keys: ','-separated */
+} url_cases[] = {
+	{ "http://user:pass@host/p", "", "http://REDACTED@host/p" },
+	{ "https://tok3n@host:8443", "", "https://REDACTED@host:8443" },
+	{ "https://u:p@h@host/?x=1", "", "https://REDACTED@host/?x=1" },
+	{ "http://host/a@b", "", "http://host/a@b" },	/* not in the authority */
+	{ "http://host/?token=abc&x=1", "", "http://host/?token=abc&x=1" },
+	{ "http://host/?token=abc&x=1", "token", "http://host/?token=REDACTED&x=1" },
+	{ "http://host/?x=1&TOKEN=abc", "token", "http://host/?x=1&TOKEN=REDACTED" },
+	{ "http://host/?%74oken=abc", "token", "http://host/?%74oken=REDACTED" },
+	{ "http://host/?token=a&token=b#token=c", "token",
+	  "http://host/?token=REDACTED&token=REDACTED#token=c" },
+	{ "http://host/?token&token=", "token", "http://host/?token&token=REDACTED" },
+	{ "http://host/?a=1&&b=2&", "b", "http://host/?a=1&&b=REDACTED&" },
+	{ "http://u:p@host/?sig=1&key=2", "sig,key",
+	  "http://REDACTED@host/?sig=REDACTED&key=REDACTED" },
+	{ "/relative?token=1", "token", "/relative?token=REDACTED" },
+	{ "host:443", "", "host:443" },
+	{ "", "", "" },
+};
+
+START_TEST(test_redact_url)
+{
+	char buf[64], *keys[4], *out;
+	size_t nkeys = 0;
+
+	snprintf(buf, sizeof(buf), "%s", url_cases[_i].keys);
+	for (char *p = buf, *comma; *p && nkeys < 4; p = comma + 1) {
+		keys[nkeys++] = p;
+		if ((comma = strchr(p, ',')) == NULL)
+			break;
+		*comma = '\0';
+	}
+	out = redact_url(url_cases[_i].in, keys, nkeys);
+	ck_assert_msg(strcmp(out, url_cases[_i].want) == 0, "%s -> %s, want %s",
+	    url_cases[_i].in, out, url_cases[_i].want);
+	free(out);
+}
+END_TEST
+
+START_TEST(test_redact_text)
+{
+	char *keys[] = { (char *)"token" };
+	static const struct { const char *in, *want; } cases[] = {
+		{ "Could not resolve host: h", "Could not resolve host: h" },
+		{ "bad URL \"http://u:p@h/?token=1\": no", "bad URL "
+		  "\"http://REDACTED@h/?token=REDACTED\": no" },
+		{ "from https://a:b@x/ to http://c:d@y/?token=2 and ftp://e@z",
+		  "from https://REDACTED@x/ to http://REDACTED@y/?token=REDACTED "
+		  "and ftp://REDACTED@z" },
+		{ "<http://u:p@h>", "<http://REDACTED@h>" },
+		{ "://u:p@h x", "://u:p@h x" },	/* no scheme: not a URL */
+		{ "end http://u:p@h", "end http://REDACTED@h" },
+	};
+
+	for (size_t i = 0; i < NELEM(cases); i++) {
+		char *out = redact_text(cases[i].in, keys, 1);
+
+		ck_assert_msg(strcmp(out, cases[i].want) == 0, "%s -> %s", cases[i].in,
+		    out);
+		ck_assert(redact_text_needed(cases[i].in, keys, 1) ||
+		    strcmp(out, cases[i].in) == 0);
+		free(out);
+	}
+	ck_assert(!redact_text_needed("plain words", NULL, 0));
+	ck_assert_ptr_null(redact_text(NULL, NULL, 0));
+	ck_assert_ptr_null(redact_url(NULL, NULL, 0));
+}
+END_TEST
+
+/* The worst case for the output size: many short URLs, each growing. */
+START_TEST(test_redact_growth)
+{
+	char *keys[] = { (char *)"a" };
+	char in[4096], *out;
+	size_t n = 0;
+
+	while (n + 12 < sizeof(in)) {
+		memcpy(in + n, "h://@?a=&a= ", 12);
+		n += 12;
+	}
+	in[n] = '\0';
+	out = redact_text(in, keys, 1);
+	ck_assert_ptr_nonnull(strstr(out, "h://REDACTED@?a=REDACTED&a=REDACTED "));
+	free(out);
+}
+END_TEST
+
+START_TEST(test_redact_name)
+{
+	char *keys[] = { (char *)"X-Api-Key" };
+
+	ck_assert(redact_name("x-api-key", 9, keys, 1, false));
+	ck_assert(!redact_name("x-api-ke", 8, keys, 1, false));
+	ck_assert(redact_name("Authorization", 13, NULL, 0, true));
+	ck_assert(redact_name("set-cookie", 10, NULL, 0, true));
+	ck_assert(!redact_name("Authorization", 13, NULL, 0, false));
+	ck_assert(!redact_name("Cache-Control", 13, keys, 1, true));
+}
+END_TEST
+
+START_TEST(test_echo)
+{
+	char out[RESULT_ECHO_MAX + 4], big[300], small[8];
+
+	ck_assert_str_eq(result_echo(out, sizeof(out), "short", 5), "short");
+	ck_assert_str_eq(result_echo(out, sizeof(out), "a\nb\x01" "c\xff", 6), "a?b?c?");
+	memset(big, 'x', sizeof(big));
+	result_echo(out, sizeof(out), big, sizeof(big));
+	ck_assert_uint_eq(strlen(out), RESULT_ECHO_MAX + 3);
+	ck_assert_str_eq(out + RESULT_ECHO_MAX, "...");
+	/* exactly the cap: no ellipsis */
+	ck_assert_uint_eq(strlen(result_echo(out, sizeof(out), big, RESULT_ECHO_MAX)),
+	    RESULT_ECHO_MAX);
+	/* never inside a character: 63 x then a 2-byte character */
+	memset(big, 'x', 63);
+	memcpy(big + 63, "\xc3\xa9yyy", 5);
+	result_echo(out, sizeof(out), big, 68);
+	ck_assert_str_eq(out + 63, "...");
+	/* a small buffer: cut earlier, still ended */
+	ck_assert_str_eq(result_echo(small, sizeof(small), "abcdefghij", 10), "abcd...");
+}
+END_TEST
+
 static Suite *
 result_suite(void)
 {
@@ -458,6 +586,11 @@ result_suite(void)
 	tcase_add_test(tc, test_label_utf8_safe);
 	tcase_add_test(tc, test_extra_and_inconclusive);
 	tcase_add_test(tc, test_text_json);
+	tcase_add_loop_test(tc, test_redact_url, 0, (int)NELEM(url_cases));
+	tcase_add_test(tc, test_redact_text);
+	tcase_add_test(tc, test_redact_growth);
+	tcase_add_test(tc, test_redact_name);
+	tcase_add_test(tc, test_echo);
 	suite_add_tcase(s, tc);
 	return s;
 }
