@@ -1,11 +1,12 @@
 /* minutes: the per-minute picture vantage-report reads from the minute
- * rollups (raw results may be pruned; minute rollups are kept
- * retention.minute, 8 days by default) of the wanted series through the
- * store (store_series_match, store_rollup_scan_set) and summed here: per
- * service,
- * minute, layer and region the runs and failures,
- * the state of each layer in each minute, and the longest run of bad
- * minutes under an SLO.
+ * rollups (kept retention.minute, 8 days by default) of the wanted series
+ * through the store (store_series_match, store_rollup_scan_set) and sums
+ * here: per service, minute, layer and region the runs and failures, the
+ * state of each layer in each minute, the bad minutes and the longest run
+ * of bad minutes under an SLO. The report's failover, attribution,
+ * incidents and longest bad stretch read single runs (core/timeline.h)
+ * while raw results are kept; this is their fallback for the part of a
+ * window older than the oldest raw result.
  *
  * A layer is DOWN in a minute when more than half of the regions that
  * probed it that minute saw at least one failure (1 of 1, 2 of 2 or 3,

@@ -1,9 +1,10 @@
 /* store_alerts: the alerter's and the deliverer's side of incidents and
  * deliveries, all on the store's one write connection (st->w, behind
- * st->wmu): the alerter's transaction (store_tx_*), the delivery queue
- * (claim, mark, next due, abandon), and the few reads the alert rules make
- * outside that transaction (open incidents of a rule, an agent's last
- * batch) on reader connections. */
+ * st->wmu): the alerter's transaction (store_tx_*: incidents, what they
+ * say while open and their cause history), the delivery queue (claim,
+ * mark, next due, abandon), and the few reads made outside that
+ * transaction (open incidents of a rule, an agent's last batch, an
+ * incident's cause history and per-region lines) on reader connections. */
 #include "config.h"
 
 #include <stdio.h>
@@ -18,7 +19,8 @@
 
 #define INCIDENT_COLS "id, rule, rule_type, target, severity, status, title, " \
     "summary, context, service, layer, check_name, slo, agent, regions, " \
-    "started_at, updated_at, resolved_at, last_notified_at, transitions"
+    "started_at, updated_at, resolved_at, last_notified_at, transitions, " \
+    "regions_detail"
 
 static const char sql_begin[] = "BEGIN IMMEDIATE";
 static const char sql_commit[] = "COMMIT";
@@ -41,8 +43,9 @@ static const char sql_open_all[] =
 static const char sql_incident_add[] =
     "INSERT INTO incidents (rule, rule_type, target, severity, status, title, "
     "summary, context, service, layer, check_name, slo, agent, regions, "
-    "started_at, updated_at, last_notified_at, transitions) VALUES (?1, ?2, ?3, "
-    "?4, 'open', ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, ?14, 1)";
+    "started_at, updated_at, last_notified_at, transitions, regions_detail) "
+    "VALUES (?1, ?2, ?3, ?4, 'open', ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
+    "?14, ?14, ?14, 1, ?15)";
 static const char sql_resolve[] =
     "UPDATE incidents SET status = 'resolved', resolved_at = ?2, updated_at = ?2, "
     "last_notified_at = ?2, transitions = ?3 WHERE id = ?1";
@@ -52,6 +55,15 @@ static const char sql_resolve_summary[] =
 static const char sql_update[] =
     "UPDATE incidents SET severity = ?2, title = ?3, summary = ?4, updated_at = ?5, "
     "last_notified_at = ?5, transitions = ?6 WHERE id = ?1";
+static const char sql_text[] =
+    "UPDATE incidents SET title = ?2, summary = ?3, regions_detail = ?4, "
+    "updated_at = ?5 WHERE id = ?1";
+static const char sql_cause_add[] =
+    "INSERT INTO incident_causes (incident_id, at, cause, regions) VALUES "
+    "(?1, ?2, ?3, ?4) ON CONFLICT (incident_id, at) DO UPDATE SET "
+    "cause = excluded.cause, regions = excluded.regions";
+static const char sql_cause_context[] =
+    "UPDATE incidents SET context = ?2, regions_detail = ?3 WHERE id = ?1";
 static const char sql_notified[] =
     "UPDATE incidents SET last_notified_at = ?2, transitions = ?3 WHERE id = ?1";
 static const char sql_last_payload[] =
@@ -64,6 +76,11 @@ static const char sql_receivers_told[] =
 static const char sql_open_of_rule[] =
     "SELECT " INCIDENT_COLS " FROM incidents WHERE rule = ?1 AND status = 'open' "
     "ORDER BY target";
+static const char sql_causes_of[] =
+    "SELECT incident_id, at, cause, regions FROM incident_causes WHERE "
+    "incident_id = ?1 ORDER BY at";
+static const char sql_regions_of[] =
+    "SELECT regions_detail FROM incidents WHERE id = ?1";
 static const char sql_agent_seen[] =
     "SELECT last_seen, region FROM agents WHERE id = ?1";
 
@@ -133,6 +150,7 @@ incident_rows(sqlite3_stmt *s, int (*fn)(const struct incident_row *, void *),
 		r.resolved_at = sqlite3_column_int64(s, k++);
 		r.last_notified_at = sqlite3_column_int64(s, k++);
 		r.transitions = sqlite3_column_int64(s, k++);
+		r.regions_detail = col_text(s, k++);
 		(*nrows)++;
 		if (fn(&r, arg)) {
 			rc = SQLITE_DONE;
@@ -317,6 +335,7 @@ store_tx_incident_open(struct store_tx *tx, const struct incident_row *v,
 	bind_text_or_null(s, 12, v->agent);
 	bind_text_or_null(s, 13, v->regions);
 	sqlite3_bind_int64(s, 14, now);
+	bind_text_or_null(s, 15, v->regions_detail);
 	if ((rc = stmt_done(s)) != SQLITE_DONE) {
 		conn_fail(c, rc, "incidents", err, errlen);
 		return -1;
@@ -378,6 +397,54 @@ store_tx_incident_update(struct store_tx *tx, int64_t id, const char *severity,
 	sqlite3_bind_int64(s, 5, now);
 	sqlite3_bind_int64(s, 6, transitions);
 	return incident_changed(c, s, id, err, errlen);
+}
+
+int
+store_tx_incident_text(struct store_tx *tx, int64_t id, const char *title,
+    const char *summary, const char *regions_detail, int64_t now, char *err,
+    size_t errlen)
+{
+	struct store_conn *c = &tx->st->w;
+	sqlite3_stmt *s = conn_stmt(c, sql_text, err, errlen);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_text(s, 2, title ? title : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, summary ? summary : "", -1, SQLITE_STATIC);
+	bind_text_or_null(s, 4, regions_detail);
+	sqlite3_bind_int64(s, 5, now);
+	return incident_changed(c, s, id, err, errlen);
+}
+
+int
+store_tx_incident_cause(struct store_tx *tx, int64_t id, int64_t now,
+    const char *cause, const char *regions, char *err, size_t errlen)
+{
+	struct store_conn *c = &tx->st->w;
+	sqlite3_stmt *s;
+	int rc;
+
+	/* the incident first: a cause of no incident is refused before any
+	 * row is written */
+	if ((s = conn_stmt(c, sql_cause_context, err, errlen)) == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_text(s, 2, cause, -1, SQLITE_STATIC);
+	bind_text_or_null(s, 3, regions);
+	if (incident_changed(c, s, id, err, errlen) < 0)
+		return -1;
+	if ((s = conn_stmt(c, sql_cause_add, err, errlen)) == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, now);
+	sqlite3_bind_text(s, 3, cause, -1, SQLITE_STATIC);
+	bind_text_or_null(s, 4, regions);
+	if ((rc = stmt_done(s)) != SQLITE_DONE) {
+		conn_fail(c, rc, "incident_causes", err, errlen);
+		return -1;
+	}
+	return 0;
 }
 
 int
@@ -483,6 +550,64 @@ store_incidents_open_each(struct store *st, const char *rule,
 	}
 	store_conn_put(st, c);
 	return rc < 0 ? -1 : 0;
+}
+
+int
+store_incident_causes_of(struct store *st, int64_t incident,
+    int (*fn)(const struct incident_cause_row *, void *), void *arg,
+    char *err, size_t errlen)
+{
+	struct store_conn *c = store_conn_get(st);
+	sqlite3_stmt *s = conn_stmt(c, sql_causes_of, err, errlen);
+	int rc = -1, step = SQLITE_DONE;
+
+	if (s != NULL) {
+		sqlite3_bind_int64(s, 1, incident);
+		while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+			struct incident_cause_row r;
+
+			r.incident_id = sqlite3_column_int64(s, 0);
+			r.at = sqlite3_column_int64(s, 1);
+			r.cause = col_text(s, 2);
+			r.regions = col_text(s, 3);
+			if (fn(&r, arg)) {
+				step = SQLITE_DONE;
+				break;
+			}
+		}
+		sqlite3_reset(s);
+		if (step != SQLITE_DONE)
+			conn_fail(c, step, "incident_causes", err, errlen);
+		else
+			rc = 0;
+	}
+	store_conn_put(st, c);
+	return rc;
+}
+
+int
+store_incident_regions_of(struct store *st, int64_t incident, char **regions,
+    char *err, size_t errlen)
+{
+	struct store_conn *c = store_conn_get(st);
+	sqlite3_stmt *s = conn_stmt(c, sql_regions_of, err, errlen);
+	int rc = -1, step;
+
+	*regions = NULL;
+	if (s != NULL) {
+		sqlite3_bind_int64(s, 1, incident);
+		if ((step = sqlite3_step(s)) == SQLITE_ROW) {
+			if (col_text(s, 0) != NULL)
+				*regions = xstrdup(col_text(s, 0));
+			rc = 1;
+		} else if (step == SQLITE_DONE)
+			rc = 0;
+		else
+			conn_fail(c, step, "incidents", err, errlen);
+		sqlite3_reset(s);
+	}
+	store_conn_put(st, c);
+	return rc;
 }
 
 int

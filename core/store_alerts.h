@@ -17,6 +17,10 @@ struct incident_row {
 	const char	*title, *summary, *context;
 	const char	*service, *layer, *check, *slo, *agent;
 	const char	*regions;	/* a JSON array of region names */
+	/* the per-region lines of its latest evaluation while open, a JSON
+	 * array of {"region", "line"}; only the reads of core/store_alerts.c
+	 * (store_tx_*, store_incidents_open_each) carry it, NULL elsewhere */
+	const char	*regions_detail;
 	int64_t		 started_at, updated_at;
 	int64_t		 resolved_at;	/* 0 while open */
 	int64_t		 last_notified_at;	/* 0 never */
@@ -59,6 +63,12 @@ struct incident_cause_row {
 int store_incident_causes_of(struct store *st, int64_t incident,
     int (*fn)(const struct incident_cause_row *, void *), void *arg,
     char *err, size_t errlen);
+
+/* The per-region lines of incident's latest evaluation (a JSON array of
+ * {"region", "line"}) into *regions (caller frees; NULL when it has none).
+ * 1 found, 0 no such incident, -1 with a message in err. */
+int store_incident_regions_of(struct store *st, int64_t incident,
+    char **regions, char *err, size_t errlen);
 
 /* The deliveries of one incident, by seq then receiver. 0 or -1. */
 int store_deliveries_of(struct store *st, int64_t incident,
@@ -113,8 +123,9 @@ int store_tx_incident_open_get(struct store_tx *tx, const char *rule,
     const char *target, int (*fn)(const struct incident_row *, void *),
     void *arg, char *err, size_t errlen);
 /* Open an incident from v (rule, rule_type, target, severity, title,
- * summary, context, service, layer, check, slo, agent, regions; the rest is
- * ignored) started now, one transition; its id in *id. 0 or -1. */
+ * summary, context, service, layer, check, slo, agent, regions,
+ * regions_detail; the rest is ignored) started now, one transition; its id
+ * in *id. Its cause history starts with store_tx_incident_cause. 0 or -1. */
 int store_tx_incident_open(struct store_tx *tx, const struct incident_row *v,
     int64_t now, int64_t *id, char *err, size_t errlen);
 /* Resolve incident id now, its notifications made now transitions;
@@ -126,6 +137,18 @@ int store_tx_incident_resolve(struct store_tx *tx, int64_t id, int64_t now,
 int store_tx_incident_update(struct store_tx *tx, int64_t id,
     const char *severity, const char *title, const char *summary, int64_t now,
     int64_t transitions, char *err, size_t errlen);
+/* What open incident id says now, without a notification: title, summary
+ * and the per-region lines (JSON text, NULL: none), updated now. 0 or -1
+ * (also when no such id). */
+int store_tx_incident_text(struct store_tx *tx, int64_t id, const char *title,
+    const char *summary, const char *regions_detail, int64_t now, char *err,
+    size_t errlen);
+/* A new cause line of incident id at now: one row of its cause history
+ * (cause, regions: JSON text of {"region", "line"} or NULL; a second row
+ * at the same ms replaces the first) and the incident's context. 0 or -1
+ * (also when no such id). */
+int store_tx_incident_cause(struct store_tx *tx, int64_t id, int64_t now,
+    const char *cause, const char *regions, char *err, size_t errlen);
 /* A reminder: notified now, transitions. 0 or -1. */
 int store_tx_incident_notified(struct store_tx *tx, int64_t id, int64_t now,
     int64_t transitions, char *err, size_t errlen);

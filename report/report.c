@@ -14,6 +14,8 @@
 #include "rtime.h"
 #include "secret.h"
 #include "store.h"
+#include "store_results.h"
+#include "timeutil.h"
 #include "xmalloc.h"
 
 #define API_BODY_MAX	(64u * 1024 * 1024)
@@ -32,7 +34,7 @@ const struct report_view report_views[] = {
 };
 
 static const char *const view_titles[] = {
-	"SLO report", "Incidents", "Failover", "Attribution of bad front-door minutes",
+	"SLO report", "Incidents", "Failover", "Attribution of failed front-door runs",
 	"Checks"
 };
 
@@ -80,6 +82,68 @@ report_note_minutes(struct report_ctx *x, const char *what)
 		report_note(x, "minute rollups start at %s (retention.minute): %s "
 		    "covers only the window from then on", rtime_format(x->minute_first,
 		    t, sizeof(t)), what);
+}
+
+/* Where run resolution starts, from the oldest raw result and the oldest
+ * minute rollup (see report_ctx.runs_from). */
+static int64_t
+runs_from_of(int64_t raw_first, int64_t minute_first)
+{
+	int64_t f;
+
+	if (raw_first == INT64_MAX)
+		return minute_first >= 0 ? INT64_MAX : INT64_MIN;
+	f = rtime_floor(raw_first, RTIME_MIN_MS);
+	/* no minute older than the oldest raw result: nothing was pruned */
+	if (minute_first < 0 || minute_first >= f)
+		return INT64_MIN;
+	/* the minute holding the oldest raw result lost some of its runs */
+	return f == raw_first ? f : f + RTIME_MIN_MS;
+}
+
+int64_t
+report_runs_split(const struct report_ctx *x, int64_t from)
+{
+	if (x->st == NULL)
+		return from;
+	return x->runs_from > from ? x->runs_from : from;
+}
+
+const char *
+report_resolution(const struct report_ctx *x, int64_t from, int64_t to)
+{
+	return to > from && report_runs_split(x, from) > from ? "minute" : "run";
+}
+
+void
+report_set_resolution(struct report_ctx *x, json_t *doc, int64_t from, int64_t to)
+{
+	int64_t split = report_runs_split(x, from);
+	const struct collector_config *cc = x->o->conf;
+	char t[32], kept[64];
+
+	json_object_set_new(doc, "resolution", json_string(report_resolution(x, from,
+	    to)));
+	if (strcmp(report_resolution(x, from, to), "run") == 0)
+		return;
+	if (split < to)
+		json_object_set_new(doc, "runs_from", json_integer(split));
+	if (cc && cc->keep_raw_ms % RTIME_DAY_MS == 0)
+		snprintf(kept, sizeof(kept), "%lld day%s",
+		    (long long)(cc->keep_raw_ms / RTIME_DAY_MS),
+		    cc->keep_raw_ms == RTIME_DAY_MS ? "" : "s");
+	else if (cc)
+		duration_format(cc->keep_raw_ms, kept, sizeof(kept));
+	else
+		snprintf(kept, sizeof(kept), "retention.raw, 14 days by default");
+	if (split == INT64_MAX)
+		snprintf(x->resolution_line, sizeof(x->resolution_line),
+		    "(minute resolution: no raw results left; raw results are kept %s)",
+		    kept);
+	else
+		snprintf(x->resolution_line, sizeof(x->resolution_line),
+		    "(minute resolution before %s: raw results are kept %s)",
+		    rtime_short(split, t, sizeof(t)), kept);
 }
 
 /* ---- formatting helpers ---- */
@@ -310,7 +374,7 @@ window_line(const json_t *doc, struct buf *out)
 
 static void
 render_tables(const struct report_view *v, size_t vi, const json_t *doc,
-    enum table_style style, struct buf *out)
+    const char *resolution_line, enum table_style style, struct buf *out)
 {
 	json_t *notes = json_object_get(doc, "notes"), *n;
 	size_t i;
@@ -318,12 +382,14 @@ render_tables(const struct report_view *v, size_t vi, const json_t *doc,
 	if (style == TABLE_MARKDOWN) {
 		buf_printf(out, "## %s\n\n**Window:** ", view_titles[vi]);
 		window_line(doc, out);
-		buf_printf(out, "\n\n");
 	} else {
 		buf_printf(out, "%s: ", view_titles[vi]);
 		window_line(doc, out);
-		buf_printf(out, "\n\n");
 	}
+	if (resolution_line[0])
+		buf_printf(out, "%s%s", style == TABLE_MARKDOWN ? "\n\n" : "\n",
+		    resolution_line);
+	buf_printf(out, "\n\n");
 	v->render(doc, style, out);
 	if (json_array_size(notes) > 0) {
 		buf_printf(out, style == TABLE_MARKDOWN ? "\nNotes:\n\n" : "\nNotes:\n");
@@ -339,12 +405,14 @@ report_run(const struct report_opts *o, struct buf *out, char *err, size_t errle
 	const struct report_view *v = report_view_find(o->view);
 	struct report_ctx x;
 	json_t *doc = NULL;
+	int64_t raw_first;
 	char t[32];
 	int rc = REPORT_USAGE;
 
 	memset(&x, 0, sizeof(x));
 	x.o = o;
 	x.minute_first = -1;
+	x.runs_from = INT64_MIN;
 	if (v == NULL) {
 		snprintf(err, errlen, "unknown view \"%s\" (slo, incidents, failover, "
 		    "attribution or checks)", o->view ? o->view : "");
@@ -371,10 +439,12 @@ report_run(const struct report_opts *o, struct buf *out, char *err, size_t errle
 			return l == STORE_LAYOUT_OLDER || l == STORE_LAYOUT_NEWER ?
 			    REPORT_FAIL : REPORT_USAGE;
 		}
-		if (minutes_first_bucket(x.st, &x.minute_first, err, errlen) < 0) {
+		if (minutes_first_bucket(x.st, &x.minute_first, err, errlen) < 0 ||
+		    store_runs_first(x.st, &raw_first, err, errlen) < 0) {
 			rc = REPORT_FAIL;
 			goto out;
 		}
+		x.runs_from = runs_from_of(raw_first, x.minute_first);
 	} else
 		curl_global_init(CURL_GLOBAL_DEFAULT);
 	x.notes = json_array();
@@ -402,7 +472,7 @@ report_run(const struct report_opts *o, struct buf *out, char *err, size_t errle
 	}
 	case RFMT_TEXT:
 	case RFMT_MARKDOWN:
-		render_tables(v, (size_t)(v - report_views), doc,
+		render_tables(v, (size_t)(v - report_views), doc, x.resolution_line,
 		    o->format == RFMT_TEXT ? TABLE_TEXT : TABLE_MARKDOWN, out);
 		break;
 	}

@@ -48,7 +48,12 @@ struct report_ctx {
 	struct store		*st;		/* the collector DB, read-only; NULL with --url */
 	int64_t			 from, to;	/* window (30 d ending now by default) */
 	int64_t			 minute_first;	/* earliest minute rollup, -1 none */
+	/* per-run timelines (core/timeline.h) start here: INT64_MIN when the
+	 * raw results reach back as far as any rollup, INT64_MAX when there
+	 * are none (set by report_run; see report_runs_split) */
+	int64_t			 runs_from;
 	json_t			*notes;		/* array of strings for the output */
+	char			 resolution_line[256];	/* "(minute resolution ...)" or "" */
 };
 
 /* One view: build its part of the JSON document (into doc, which already
@@ -89,6 +94,19 @@ void report_note(struct report_ctx *x, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* A note when minute rollups do not cover [from, to) of the window. */
 void report_note_minutes(struct report_ctx *x, const char *what);
+/* Where run resolution starts for a part of a window starting at from:
+ * from itself when raw results cover it, else the first whole minute
+ * after the oldest raw result (INT64_MAX without raw results). Before it
+ * the timeline views fall back to the minute rollups. */
+int64_t report_runs_split(const struct report_ctx *x, int64_t from);
+/* "run" when [from, to) is all at run resolution, else "minute". */
+const char *report_resolution(const struct report_ctx *x, int64_t from, int64_t to);
+/* Mark doc with "resolution" for [from, to) (and "runs_from", where run
+ * resolution starts, for a window that is partly minutes) and, when any
+ * of it is at minute resolution, have the text and Markdown say so
+ * ("(minute resolution before ...: raw results are kept N days)"). */
+void report_set_resolution(struct report_ctx *x, json_t *doc, int64_t from,
+    int64_t to);
 
 /* Formatting helpers for renderers; each returns out. NULL or a JSON null
  * gives "-". */

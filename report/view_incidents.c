@@ -1,6 +1,10 @@
 /* view_incidents: each incident that overlaps the window: start, end,
  * duration, severity, affected checks and regions, the layer that failed
- * first, and the notifications sent for it. */
+ * first, how its cause line changed while it was open, and the
+ * notifications sent for it. The first failing layer comes from the runs
+ * (core/timeline.h: the layer whose failure started the spell of failures
+ * going on when the incident opened) while raw results are kept, else from
+ * the minute rollups ("resolution"). */
 #include "config.h"
 
 #include <stdio.h>
@@ -13,11 +17,13 @@
 #include "rollup.h"
 #include "rtime.h"
 #include "store_alerts.h"
+#include "timeline.h"
 #include "xmalloc.h"
 
 #define INCIDENTS_MAX	10000
 #define LOOKBACK_MS	(30 * 60000LL)	/* how far before its start an incident's
 					 * first failure is looked for */
+#define AHEAD_MS	60000LL		/* ... and after it */
 
 static json_t *
 str_json(const char *s)
@@ -70,8 +76,58 @@ minute_bad(const struct minutes_minute *mm)
 	return false;
 }
 
-/* The first minute of the run of bad minutes (of the service) that is
- * going on at start, or ended at most LOOKBACK_MS before it. */
+/* The label of a set of layers (bit 1 << MLAYER_*) that failed first at
+ * the same moment: the front door is dropped when an origin failed with
+ * it (it depends on them). */
+static void
+layer_set_label(unsigned set, char *out, size_t outlen)
+{
+	size_t off = 0;
+
+	out[0] = '\0';
+	if (set & ~(1u << MLAYER_FRONT_DOOR))
+		set &= ~(1u << MLAYER_FRONT_DOOR);
+	for (int l = 0; l < MLAYER_COUNT; l++) {
+		if (!(set & (1u << l)))
+			continue;
+		off += (size_t)snprintf(out + off, off < outlen ? outlen - off : 0, "%s%s",
+		    off ? "+" : "", minutes_layer_name(l));
+		if (off >= outlen)
+			break;
+	}
+}
+
+/* From the runs: the first failed run of the spell of failures (every
+ * layer and region of the service) going on at start, or that ended at
+ * most LOOKBACK_MS before it, or began within AHEAD_MS after it. */
+static int
+first_failure_runs(struct store *st, const char *service, int64_t start,
+    int64_t *at, char *label, size_t labellen, char *err, size_t errlen)
+{
+	struct selector sel = { 0 };
+	struct timeline **tls;
+	size_t ntl;
+	unsigned set = 0;
+
+	*at = -1;
+	label[0] = '\0';
+	sel.service = (char *)(uintptr_t)service;
+	if (timeline_load(st, &sel, start - 2 * LOOKBACK_MS, start + AHEAD_MS, &tls,
+	    &ntl, err, errlen) < 0)
+		return -1;
+	if (ntl == 1)
+		set = timeline_first_failure(tls[0], start, LOOKBACK_MS, AHEAD_MS, at);
+	if (set)
+		layer_set_label(set, label, labellen);
+	else
+		*at = -1;
+	timeline_list_free(tls, ntl);
+	return 0;
+}
+
+/* From the minute rollups: the first minute of the run of bad minutes (of
+ * the service) that is going on at start, or ended at most LOOKBACK_MS
+ * before it. */
 static int
 first_failure(struct store *st, const char *service, int64_t start, int64_t *at,
     char *label, size_t labellen, char *err, size_t errlen)
@@ -247,6 +303,41 @@ notifications(struct store *st, int64_t id, int64_t *sent, char *err, size_t err
 	return nt.arr;
 }
 
+static int
+one_cause(const struct incident_cause_row *c, void *arg)
+{
+	json_t *arr = arg, *regions = c->regions ? json_loads(c->regions, 0, NULL) : NULL;
+	json_t *clean = json_array(), *r;
+	size_t i;
+
+	/* only {"region", "line"} objects of strings pass */
+	json_array_foreach(regions, i, r) {
+		json_t *rg = json_object_get(r, "region"), *ln = json_object_get(r, "line");
+
+		if (json_is_string(rg) && json_is_string(ln))
+			json_array_append_new(clean, json_pack("{s:O,s:O}", "region", rg,
+			    "line", ln));
+	}
+	json_decref(regions);
+	json_array_append_new(arr, json_pack("{s:I,s:s,s:o}", "at", (json_int_t)c->at,
+	    "cause", c->cause ? c->cause : "", "regions", clean));
+	return 0;
+}
+
+/* How the cause of incident id changed, as a new JSON array; NULL with a
+ * message in err. */
+static json_t *
+cause_history(struct store *st, int64_t id, char *err, size_t errlen)
+{
+	json_t *arr = json_array();
+
+	if (store_incident_causes_of(st, id, one_cause, arr, err, errlen) < 0) {
+		json_decref(arr);
+		return NULL;
+	}
+	return arr;
+}
+
 /* One incident as read, copied: the reads each one needs come after the
  * list (the store lends its one read connection to one query at a time). */
 struct inc {
@@ -314,19 +405,25 @@ incident_json(struct report_ctx *x, const struct inc *in, char *err, size_t errl
 	int64_t end = open ? x->o->now_ms : in->resolved_at;
 	json_t *checks = json_array(), *regions = in->regions ?
 	    json_loads(in->regions, 0, NULL) : NULL;
-	json_t *o, *nots;
+	json_t *o, *nots, *causes;
 	int64_t first = -1, sent;
 	char iid[32], label[64] = "";
 	bool failures = in->type && (strcmp(in->type, "check_down") == 0 ||
 	    strcmp(in->type, "burn_rate") == 0 || strcmp(in->type, "latency") == 0);
+	const char *res = NULL;
 
 	if (!json_is_array(regions)) {
 		json_decref(regions);
 		regions = json_array();
 	}
-	if (failures && in->service && first_failure(x->st, in->service, start, &first,
-	    label, sizeof(label), err, errlen) < 0)
-		goto fail;
+	if (failures && in->service) {
+		res = report_resolution(x, start - 2 * LOOKBACK_MS, start + AHEAD_MS);
+		if ((strcmp(res, "run") == 0 ? first_failure_runs(x->st, in->service,
+		    start, &first, label, sizeof(label), err, errlen) :
+		    first_failure(x->st, in->service, start, &first, label,
+		    sizeof(label), err, errlen)) < 0)
+			goto fail;
+	}
 	if (in->check)
 		json_array_append_new(checks, json_string(in->check));
 	if (failures && affected(x->st, in->service, in->layer, in->check,
@@ -334,8 +431,12 @@ incident_json(struct report_ctx *x, const struct inc *in, char *err, size_t errl
 	    end > start ? end : start + 1, in->check ? NULL : checks,
 	    json_array_size(regions) ? NULL : regions, err, errlen) < 0)
 		goto fail;
-	if ((nots = notifications(x->st, in->id, &sent, err, errlen)) == NULL)
+	if ((causes = cause_history(x->st, in->id, err, errlen)) == NULL)
 		goto fail;
+	if ((nots = notifications(x->st, in->id, &sent, err, errlen)) == NULL) {
+		json_decref(causes);
+		goto fail;
+	}
 	sort_strings(checks);
 	sort_strings(regions);
 	snprintf(iid, sizeof(iid), "inc-%lld", (long long)in->id);
@@ -352,6 +453,8 @@ incident_json(struct report_ctx *x, const struct inc *in, char *err, size_t errl
 	    json_null());
 	json_object_set_new(o, "first_failure_at", first >= 0 ? json_integer(first) :
 	    json_null());
+	json_object_set_new(o, "resolution", res ? json_string(res) : json_null());
+	json_object_set_new(o, "causes", causes);
 	json_object_set_new(o, "notifications", nots);
 	json_object_set_new(o, "notifications_sent", json_integer(sent));
 	return o;
@@ -380,6 +483,37 @@ build_db(struct report_ctx *x, json_t *list, char *err, size_t errlen)
 	}
 	incs_free(&l);
 	return rc;
+}
+
+/* The API's cause history (when it sends one) in the report's shape: its
+ * "regions_detail" are the lines alone, each starting with its region and
+ * a colon. */
+static json_t *
+api_causes(const json_t *v)
+{
+	json_t *arr = json_array(), *c, *r;
+	size_t i, j;
+
+	json_array_foreach(v, i, c) {
+		json_t *at = json_object_get(c, "at"), *cause = json_object_get(c, "cause");
+		json_t *regions = json_array();
+
+		if (!json_is_integer(at) || !json_is_string(cause)) {
+			json_decref(regions);
+			continue;
+		}
+		json_array_foreach(json_object_get(c, "regions_detail"), j, r) {
+			const char *line = json_string_value(r), *colon;
+
+			if (line == NULL || (colon = strchr(line, ':')) == NULL)
+				continue;
+			json_array_append_new(regions, json_pack("{s:s%,s:s}", "region",
+			    line, (size_t)(colon - line), "line", line));
+		}
+		json_array_append_new(arr, json_pack("{s:O,s:O,s:o}", "at", at,
+		    "cause", cause, "regions", regions));
+	}
+	return arr;
 }
 
 static int
@@ -440,6 +574,8 @@ build_api(struct report_ctx *x, json_t *list, char *err, size_t errlen)
 		    json_object_get(v, "regions") : json_array());
 		json_object_set_new(o, "first_failing_layer", json_null());
 		json_object_set_new(o, "first_failure_at", json_null());
+		json_object_set_new(o, "resolution", json_null());
+		json_object_set_new(o, "causes", api_causes(json_object_get(v, "causes")));
 		json_object_set_new(o, "notifications", nots);
 		json_object_set_new(o, "notifications_sent", json_integer(sent));
 		json_array_append_new(list, o);
@@ -457,10 +593,12 @@ view_incidents_build(struct report_ctx *x, json_t *doc, char *err, size_t errlen
 	json_t *list = json_array();
 	int rc;
 
+	if (x->st)
+		report_set_resolution(x, doc, x->from, x->to);
 	json_object_set_new(doc, "incidents", list);
 	rc = x->st ? build_db(x, list, err, errlen) : build_api(x, list, err, errlen);
 	if (rc == REPORT_OK && x->st)
-		report_note_minutes(x, "the first failing layer");
+		report_note_minutes(x, "the affected checks and regions");
 	return rc;
 }
 
@@ -520,6 +658,31 @@ layer_cell(struct table *t, const json_t *o)
 	table_cellf(t, "%s from %s", json_string_value(l), when + 11);	/* HH:MM */
 }
 
+/* One line per change of an incident's cause, with its time (the lines
+ * per region are in the JSON). */
+static void
+cause_history_render(const json_t *list, enum table_style style, struct buf *out)
+{
+	json_t *o, *c;
+	size_t i, j;
+	bool any = false;
+	char when[32];
+
+	json_array_foreach(list, i, o)
+		any = any || json_array_size(json_object_get(o, "causes")) > 0;
+	if (!any)
+		return;
+	buf_printf(out, "\nHow each incident's cause changed:\n\n");
+	json_array_foreach(list, i, o) {
+		json_array_foreach(json_object_get(o, "causes"), j, c) {
+			report_fmt_time(json_object_get(c, "at"), when, sizeof(when));
+			buf_printf(out, "%s%s  %s  %s\n", style == TABLE_MARKDOWN ?
+			    "- " : "  ", json_string_value(json_object_get(o, "id")), when,
+			    json_string_value(json_object_get(c, "cause")));
+		}
+	}
+}
+
 void
 view_incidents_render(const json_t *doc, enum table_style style, struct buf *out)
 {
@@ -569,6 +732,25 @@ view_incidents_render(const json_t *doc, enum table_style style, struct buf *out
 	    "still open.\n", json_array_size(list), json_array_size(list) == 1 ? "" : "s",
 	    (long long)page, (long long)ticket,
 	    (long long)(json_array_size(list) - (size_t)(page + ticket)), (long long)open);
+	cause_history_render(list, style, out);
+}
+
+/* "2026-10-31T22:31:00Z front door failing, ...; 2026-..." */
+static void
+causes_cell(struct table *t, const json_t *causes)
+{
+	struct buf b;
+	json_t *c;
+	size_t i;
+	char when[32];
+
+	buf_init(&b, 64 * 1024);
+	json_array_foreach(causes, i, c)
+		buf_printf(&b, "%s%s %s", i ? "; " : "", report_fmt_utc(json_object_get(c,
+		    "at"), when, sizeof(when)), json_string_value(json_object_get(c,
+		    "cause")));
+	table_cell(t, b.data ? b.data : "");
+	buf_free(&b);
 }
 
 struct table *
@@ -577,8 +759,8 @@ view_incidents_csv(const json_t *doc)
 	static const char *const head[] = {
 		"id", "rule", "type", "severity", "status", "title", "service",
 		"started_at", "resolved_at", "duration_s", "checks", "regions",
-		"first_failing_layer", "first_failure_at", "notifications_sent",
-		"notifications"
+		"first_failing_layer", "first_failure_at", "causes",
+		"notifications_sent", "notifications"
 	};
 	struct table *t = table_new(sizeof(head) / sizeof(head[0]), head, NULL);
 	json_t *o;
@@ -603,6 +785,7 @@ view_incidents_csv(const json_t *doc)
 		table_cell(t, json_string_value(json_object_get(o, "first_failing_layer")));
 		table_cell(t, report_fmt_utc(json_object_get(o, "first_failure_at"), a,
 		    sizeof(a)));
+		causes_cell(t, json_object_get(o, "causes"));
 		table_cellf(t, "%lld", (long long)json_integer_value(json_object_get(o,
 		    "notifications_sent")));
 		notes_cell(json_object_get(o, "notifications"), a, sizeof(a));

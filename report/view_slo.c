@@ -18,23 +18,105 @@
 #include "rtime.h"
 #include "slo.h"
 #include "slojson.h"
+#include "timeline.h"
 #include "timeutil.h"
 #include "xmalloc.h"
 
+/* The longest bad stretch of one group: from the runs (run resolution)
+ * and, for the part of the window older than the oldest raw result, from
+ * the minute rollups; the longer of the two, the earlier of equals. */
+struct stretch {
+	int64_t		 from, to, bad, total;
+	bool		 ongoing;
+	const char	*resolution;	/* NULL: none */
+	int64_t		 bad_minutes;
+};
+
 static json_t *
-stretch_json(const struct minutes_stretch *s)
+stretch_json(const struct stretch *s)
 {
-	if (s == NULL || s->to <= s->from)
+	if (s == NULL || s->resolution == NULL || s->to <= s->from)
 		return json_null();
-	return json_pack("{s:I,s:I,s:I,s:I,s:I}", "from", (json_int_t)s->from,
+	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:b,s:s}", "from", (json_int_t)s->from,
 	    "to", (json_int_t)s->to, "duration_ms", (json_int_t)(s->to - s->from),
-	    "bad", (json_int_t)s->bad, "total", (json_int_t)s->total);
+	    "bad", (json_int_t)s->bad, "total", (json_int_t)s->total,
+	    "ongoing", s->ongoing, "resolution", s->resolution);
+}
+
+/* Join the three answers for one group key into st. */
+static void
+stretch_of(const char *key, const struct minutes_stretch *all, size_t nall,
+    const struct minutes_stretch *mins, size_t nmins,
+    const struct tl_group_stretch *runs, size_t nruns, struct stretch *st)
+{
+	memset(st, 0, sizeof(*st));
+	for (size_t i = 0; i < nall; i++)
+		if (strcmp(all[i].key, key) == 0)
+			st->bad_minutes = all[i].bad_minutes;
+	for (size_t i = 0; i < nmins; i++)
+		if (strcmp(mins[i].key, key) == 0 && mins[i].to > mins[i].from) {
+			st->from = mins[i].from;
+			st->to = mins[i].to;
+			st->bad = mins[i].bad;
+			st->total = mins[i].total;
+			st->resolution = "minute";
+		}
+	for (size_t i = 0; i < nruns; i++) {
+		const struct tl_interval *iv = &runs[i].longest;
+
+		if (strcmp(runs[i].key, key) != 0 || !runs[i].any || iv->to <= iv->from)
+			continue;
+		if (st->resolution && iv->to - iv->from <= st->to - st->from)
+			continue;
+		st->from = iv->from;
+		st->to = iv->to;
+		st->bad = st->total = iv->bad;
+		st->ongoing = iv->open;
+		st->resolution = "run";
+	}
+}
+
+/* The three answers of one SLO over [from, to) split at the oldest raw
+ * result, grouped by `by` (NULL: one group). 0, or -1 with a message. */
+struct stretches {
+	struct minutes_stretch	*all, *mins;
+	size_t			 nall, nmins;
+	struct tl_group_stretch	*runs;
+	size_t			 nruns;
+};
+
+static int
+stretches_load(struct report_ctx *x, const struct slo_config *slo, int64_t from,
+    int64_t to, const char *by, struct stretches *s, char *err, size_t errlen)
+{
+	int64_t split = report_runs_split(x, from);
+
+	memset(s, 0, sizeof(*s));
+	if (minutes_stretches(x->st, slo, from, to, by, &s->all, &s->nall, err,
+	    errlen) < 0)
+		return -1;
+	if (split > from && minutes_stretches(x->st, slo, from, split < to ? split :
+	    to, by, &s->mins, &s->nmins, err, errlen) < 0)
+		return -1;
+	if (split < to && timeline_slo_stretches(x->st, slo, split, to, by, &s->runs,
+	    &s->nruns, err, errlen) < 0)
+		return -1;
+	return 0;
+}
+
+static void
+stretches_free(struct stretches *s)
+{
+	minutes_stretches_free(s->all, s->nall);
+	minutes_stretches_free(s->mins, s->nmins);
+	timeline_group_stretches_free(s->runs, s->nruns);
+	memset(s, 0, sizeof(*s));
 }
 
 /* The numbers of one aggregate (the SLO or one group); a NULL a: no data. */
 static void
 set_numbers(json_t *o, const struct slo_config *slo, const struct rollup_query *q,
-    const struct rollup_agg *a, const struct minutes_stretch *st)
+    const struct rollup_agg *a, const struct stretch *st)
 {
 	int64_t good = a ? rollup_good(a, q, slo) : 0, total = a ? a->total : 0;
 
@@ -57,15 +139,6 @@ set_numbers(json_t *o, const struct slo_config *slo, const struct rollup_query *
 		    json_integer(a->approx_before[0]));
 }
 
-static const struct minutes_stretch *
-find_stretch(const struct minutes_stretch *v, size_t n, const char *key)
-{
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(v[i].key, key) == 0)
-			return &v[i];
-	return NULL;
-}
-
 /* One SLO from the DB. */
 static int
 slo_from_db(struct report_ctx *x, const struct slo_config *slo, json_t **out,
@@ -76,8 +149,9 @@ slo_from_db(struct report_ctx *x, const struct slo_config *slo, json_t **out,
 	int64_t efrom = rollup_window_start(from, to);
 	struct rollup_query q;
 	struct rollup_agg *a = NULL;
-	struct minutes_stretch *st = NULL;
-	size_t na = 0, nst = 0;
+	struct stretches sts;
+	struct stretch st;
+	size_t na = 0;
 	json_t *o;
 
 	*out = NULL;
@@ -91,8 +165,9 @@ slo_from_db(struct report_ctx *x, const struct slo_config *slo, json_t **out,
 		q.nthr = 1;
 	}
 	if (rollup_aggregate(x->st, NULL, &q, &a, &na, err, errlen) < 0 ||
-	    minutes_stretches(x->st, slo, efrom, to, NULL, &st, &nst, err, errlen) < 0) {
+	    stretches_load(x, slo, efrom, to, NULL, &sts, err, errlen) < 0) {
 		rollup_aggs_free(a, na);
+		stretches_free(&sts);
 		return REPORT_FAIL;
 	}
 	o = json_pack("{s:s,s:f,s:s,s:o,s:o,s:I,s:I}", "name", slo->name,
@@ -102,20 +177,24 @@ slo_from_db(struct report_ctx *x, const struct slo_config *slo, json_t **out,
 		json_real((double)slo->threshold_us / 1000.0) : json_null(),
 	    "selector", selector_json(&slo->sel),
 	    "from", (json_int_t)efrom, "to", (json_int_t)to);
-	set_numbers(o, slo, &q, na == 1 ? &a[0] : NULL, nst == 1 ? &st[0] : NULL);
+	stretch_of("", sts.all, sts.nall, sts.mins, sts.nmins, sts.runs, sts.nruns, &st);
+	set_numbers(o, slo, &q, na == 1 ? &a[0] : NULL, &st);
+	json_object_set_new(o, "resolution", json_string(report_resolution(x, efrom,
+	    to)));
 	rollup_aggs_free(a, na);
-	minutes_stretches_free(st, nst);
+	stretches_free(&sts);
 	if (x->o->by) {
 		json_t *groups = json_array();
 		int dim = rollup_dim_parse(x->o->by);
 
 		q.by = dim > 0 ? (unsigned)dim : 0;
 		if (dim <= 0 || rollup_aggregate(x->st, NULL, &q, &a, &na, err,
-		    errlen) < 0 || minutes_stretches(x->st, slo, efrom, to, x->o->by,
-		    &st, &nst, err, errlen) < 0) {
+		    errlen) < 0 || stretches_load(x, slo, efrom, to, x->o->by, &sts,
+		    err, errlen) < 0) {
 			if (dim <= 0)
 				snprintf(err, errlen, "cannot group by \"%s\"", x->o->by);
 			rollup_aggs_free(a, na);
+			stretches_free(&sts);
 			json_decref(groups);
 			json_decref(o);
 			return REPORT_FAIL;
@@ -124,11 +203,13 @@ slo_from_db(struct report_ctx *x, const struct slo_config *slo, json_t **out,
 			const char *key = rollup_agg_label(&a[i], (enum rollup_dim)dim);
 			json_t *g = json_pack("{s:s}", "key", key ? key : "");
 
-			set_numbers(g, slo, &q, &a[i], find_stretch(st, nst, key ? key : ""));
+			stretch_of(key ? key : "", sts.all, sts.nall, sts.mins, sts.nmins,
+			    sts.runs, sts.nruns, &st);
+			set_numbers(g, slo, &q, &a[i], &st);
 			json_array_append_new(groups, g);
 		}
 		rollup_aggs_free(a, na);
-		minutes_stretches_free(st, nst);
+		stretches_free(&sts);
 		json_object_set_new(o, "by", json_pack("{s:s,s:o}", "dimension",
 		    x->o->by, "groups", groups));
 	}
@@ -308,7 +389,7 @@ view_slo_build(struct report_ctx *x, json_t *doc, char *err, size_t errlen)
 {
 	const struct collector_config *cc = x->o->conf;
 	json_t *slos = json_array(), *o;
-	int64_t maxw = 0, wms = -1;
+	int64_t maxw = 0, wms = -1, sfrom = INT64_MAX, sto = INT64_MIN;
 	bool any = false, same = true;
 	size_t i;
 	int rc;
@@ -337,6 +418,10 @@ view_slo_build(struct report_ctx *x, json_t *doc, char *err, size_t errlen)
 		if ((rc = slo_from_db(x, slo, &o, err, errlen)) != REPORT_OK)
 			return rc;
 		note_approx(x, o);
+		if (json_integer_value(json_object_get(o, "from")) < sfrom)
+			sfrom = json_integer_value(json_object_get(o, "from"));
+		if (json_integer_value(json_object_get(o, "to")) > sto)
+			sto = json_integer_value(json_object_get(o, "to"));
 		json_array_append_new(slos, o);
 		if (slo->window_ms > maxw)
 			maxw = slo->window_ms;
@@ -352,7 +437,8 @@ view_slo_build(struct report_ctx *x, json_t *doc, char *err, size_t errlen)
 			json_object_set_new(doc, "slo_window", json_string(
 			    duration_format(wms, lbl, sizeof(lbl))));
 	}
-	report_note_minutes(x, "the longest bad stretch");
+	report_set_resolution(x, doc, sfrom, sto);
+	report_note_minutes(x, "the bad minutes");
 done:
 	json_array_foreach(slos, i, o)
 		if (!json_is_true(json_object_get(o, "no_data")))
@@ -374,11 +460,17 @@ stretch_cell(struct table *t, const json_t *o, bool api)
 	json_t *s = json_object_get(o, "longest_bad_stretch");
 	char d[32], w[32];
 
-	if (json_is_object(s))
-		table_cellf(t, "%s at %s", report_fmt_dur(json_object_get(s,
-		    "duration_ms"), d, sizeof(d)), report_fmt_time(json_object_get(s,
-		    "from"), w, sizeof(w)));
-	else
+	if (json_is_object(s)) {
+		json_int_t ms = json_integer_value(json_object_get(s, "duration_ms"));
+
+		if (ms < 1000)	/* one bad run between good ones */
+			snprintf(d, sizeof(d), "%lldms", (long long)ms);
+		else
+			report_fmt_dur(json_object_get(s, "duration_ms"), d, sizeof(d));
+		table_cellf(t, "%s at %s%s", d, report_fmt_time(json_object_get(s,
+		    "from"), w, sizeof(w)), json_is_true(json_object_get(s, "ongoing")) ?
+		    " (ongoing)" : "");
+	} else
 		table_cell(t, api ? "n/a" : json_is_true(json_object_get(o, "no_data")) ?
 		    "-" : "none");
 }
@@ -486,8 +578,8 @@ csv_row(struct table *t, const json_t *slo, const char *by, const json_t *o)
 		table_cell(t, report_fmt_num(json_object_get(o, num[i]), b, sizeof(b)));
 	table_cell(t, report_fmt_utc(json_object_get(s, "from"), b, sizeof(b)));
 	table_cell(t, report_fmt_utc(json_object_get(s, "to"), b, sizeof(b)));
-	if (json_is_object(s))
-		table_cellf(t, "%lld", (long long)json_integer_value(json_object_get(s,
+	if (json_is_object(s))	/* minutes, with a fraction at run resolution */
+		table_cellf(t, "%.10g", (double)json_integer_value(json_object_get(s,
 		    "duration_ms")) / 60000);
 	else
 		table_cell(t, "");

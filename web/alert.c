@@ -1,4 +1,5 @@
-/* alert: rules -> incidents -> queued deliveries. */
+/* alert: rules -> incidents (and what they say while open) -> queued
+ * deliveries; the thread that evaluates on results and on the tick. */
 #include "config.h"
 
 #include <errno.h>
@@ -21,6 +22,11 @@
 #include "store_alerts.h"
 #include "timeutil.h"
 #include "xmalloc.h"
+
+/* Run-driven evaluations start at least this far apart: under a steady
+ * stream of batches the alerter evaluates back to back at most this often,
+ * and a page waits at most this much longer. */
+#define ALERT_RUNS_GAP_MS	200
 
 static json_t *
 notification_json(const struct alert_rule *r, const char *event, int64_t id,
@@ -102,7 +108,7 @@ struct open_inc {
 	int64_t	 id, started, last_notified;
 	int	 seq;
 	char	 severity[8];
-	char	*title, *summary;
+	char	*title, *summary, *context, *regions_detail;
 };
 
 static int
@@ -119,10 +125,57 @@ open_inc_copy(const struct incident_row *row, void *arg)
 	o->seq = (int)row->transitions;
 	o->title = xstrdup(row->title ? row->title : "");
 	o->summary = xstrdup(row->summary ? row->summary : "");
+	o->context = row->context ? xstrdup(row->context) : NULL;
+	o->regions_detail = row->regions_detail ? xstrdup(row->regions_detail) : NULL;
 	return 1;
 }
 
-/* Reconcile one rule's verdicts with its incidents. Returns transitions. */
+static void
+open_inc_clear(struct open_inc *o)
+{
+	free(o->title);
+	free(o->summary);
+	free(o->context);
+	free(o->regions_detail);
+	memset(o, 0, sizeof(*o));
+}
+
+static bool
+same_text(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+/* What an open incident says now, without notifying anyone: its cause
+ * (a changed line is one more row of its history), its title, summary
+ * and per-region lines. cur holds what it said so far. 0 or -1. */
+static int
+refresh(struct store_tx *tx, const struct open_inc *cur, const char *title,
+    const char *summary, const char *cause, const char *detail, int64_t now,
+    char *err, size_t errlen)
+{
+	bool new_cause = cause != NULL && !same_text(cause, cur->context);
+
+	if (new_cause) {
+		if (store_tx_incident_cause(tx, cur->id, now, cause, detail, err,
+		    errlen) < 0)
+			return -1;
+		log_info("incident inc-%lld: now %s", (long long)cur->id, cause);
+	}
+	if (!same_text(title, cur->title) || !same_text(summary, cur->summary) ||
+	    (!new_cause && detail != NULL && !same_text(detail, cur->regions_detail)))
+		return store_tx_incident_text(tx, cur->id, title, summary,
+		    detail ? detail : cur->regions_detail, now, err, errlen);
+	return 0;
+}
+
+/* Reconcile one rule's verdicts with its incidents. Returns transitions.
+ * Notifications go out when an incident opens, resolves or changes
+ * severity (and as reminders), each with the title, summary and cause of
+ * this evaluation; a new cause line or new regions alone are recorded and
+ * shown, never notified. */
 static int
 reconcile(struct alerter *al, struct store_tx *tx, const struct alert_rule *r,
     struct verdicts *vs, int64_t now, char *err, size_t errlen)
@@ -138,7 +191,9 @@ reconcile(struct alerter *al, struct store_tx *tx, const struct alert_rule *r,
 		int seq = 0, found, t = 0;
 		char severity[8] = "";
 		char *regions = v->regions ? json_dumps(v->regions, JSON_COMPACT) : NULL;
-		const char *event = NULL;
+		char *detail = v->regions_detail ? json_dumps(v->regions_detail,
+		    JSON_COMPACT) : NULL;
+		const char *event = NULL, *cause = v->context;
 		json_t *payload;
 		bool late;
 
@@ -152,6 +207,9 @@ reconcile(struct alerter *al, struct store_tx *tx, const struct alert_rule *r,
 			started = cur.started;
 			last_notified = cur.last_notified;
 			seq = cur.seq;
+			/* a cause that cannot be told now leaves the last one */
+			if (cause == NULL)
+				cause = cur.context;
 			if (!v->firing) {
 				/* a resolve speaks of what was wrong, not of "0 regions" */
 				char ago[32];
@@ -162,10 +220,13 @@ reconcile(struct alerter *al, struct store_tx *tx, const struct alert_rule *r,
 				v->summary = xasprintf("resolved after %s; it was: %s",
 				    duration_format((now - started) / 1000 * 1000, ago,
 				    sizeof(ago)), cur.summary);
+			} else if (v->keep_text) {
+				free(v->title);
+				free(v->summary);
+				v->title = xstrdup(cur.title);
+				v->summary = xstrdup(cur.summary);
 			}
 		}
-		free(cur.title);
-		free(cur.summary);
 		if (id != 0 && v->firing && !muted &&
 		    (t = store_tx_told(tx, id, NULL, err, errlen)) < 0)
 			goto fail;
@@ -189,7 +250,12 @@ reconcile(struct alerter *al, struct store_tx *tx, const struct alert_rule *r,
 			row.slo = v->slo;
 			row.agent = v->agent;
 			row.regions = regions;
+			row.regions_detail = detail;
 			if (store_tx_incident_open(tx, &row, now, &id, err, errlen) < 0)
+				goto fail;
+			/* the first row of its cause history */
+			if (v->context != NULL && store_tx_incident_cause(tx, id, now,
+			    v->context, detail, err, errlen) < 0)
 				goto fail;
 			started = now;
 			seq = 1;
@@ -204,31 +270,40 @@ reconcile(struct alerter *al, struct store_tx *tx, const struct alert_rule *r,
 				goto fail;
 			log_info("incident inc-%lld resolved: %s: %s", (long long)id, r->name,
 			    v->target[0] ? v->target : v->title);
-		} else if (id != 0 && (strcmp(severity, v->severity) != 0 || late)) {
-			/* a new severity; or an incident opened in a maintenance
-			 * window and still open now the window is over: its
-			 * receivers learn of it now, as a trigger */
-			event = late ? "trigger" : "update";
-			seq++;
-			if (store_tx_incident_update(tx, id, v->severity, v->title,
-			    v->summary ? v->summary : "", now, seq, err, errlen) < 0)
+		} else if (id != 0) {
+			/* open and firing: what it says now, notified or not */
+			if (refresh(tx, &cur, v->title, v->summary ? v->summary : "",
+			    cause, detail, now, err, errlen) < 0)
 				goto fail;
-			if (strcmp(event, "trigger") == 0)
-				log_warn("incident inc-%lld still open after maintenance: "
-				    "notifying now: %s: %s", (long long)id, r->name, v->title);
-			else
-				log_warn("incident inc-%lld now %s: %s", (long long)id,
-				    v->severity, r->name);
-			snprintf(severity, sizeof(severity), "%s", v->severity);
-		} else if (id != 0 && r->repeat_ms > 0 && now - last_notified >= r->repeat_ms) {
-			event = "reminder";
-			seq++;
-			if (store_tx_incident_notified(tx, id, now, seq, err, errlen) < 0)
-				goto fail;
+			if (strcmp(severity, v->severity) != 0 || late) {
+				/* a new severity; or an incident opened in a
+				 * maintenance window and still open now the window
+				 * is over: its receivers learn of it now, as a
+				 * trigger */
+				event = late ? "trigger" : "update";
+				seq++;
+				if (store_tx_incident_update(tx, id, v->severity, v->title,
+				    v->summary ? v->summary : "", now, seq, err, errlen) < 0)
+					goto fail;
+				if (strcmp(event, "trigger") == 0)
+					log_warn("incident inc-%lld still open after maintenance: "
+					    "notifying now: %s: %s", (long long)id, r->name,
+					    v->title);
+				else
+					log_warn("incident inc-%lld now %s: %s", (long long)id,
+					    v->severity, r->name);
+				snprintf(severity, sizeof(severity), "%s", v->severity);
+			} else if (r->repeat_ms > 0 && now - last_notified >= r->repeat_ms) {
+				event = "reminder";
+				seq++;
+				if (store_tx_incident_notified(tx, id, now, seq, err,
+				    errlen) < 0)
+					goto fail;
+			}
 		}
 		if (event != NULL) {
 			payload = notification_json(r, event, id, severity[0] ? severity :
-			    v->severity, v->title, v->summary ? v->summary : "", v->context, v,
+			    v->severity, v->title, v->summary ? v->summary : "", cause, v,
 			    started, strcmp(event, "resolve") == 0 ? now : 0, now);
 			if (muted)
 				json_object_set_new(payload, "muted_by", json_string(window));
@@ -239,10 +314,14 @@ reconcile(struct alerter *al, struct store_tx *tx, const struct alert_rule *r,
 			json_decref(payload);
 			transitions++;
 		}
+		open_inc_clear(&cur);
 		free(regions);
+		free(detail);
 		continue;
 fail:
+		open_inc_clear(&cur);
 		free(regions);
+		free(detail);
 		return -1;
 	}
 	return transitions;
@@ -381,8 +460,10 @@ resolve_orphans(struct alerter *al, struct store_tx *tx, int64_t now,
 	return rc < 0 ? -1 : (int)os.n;
 }
 
-int
-alert_evaluate(struct alerter *a, int64_t now, char *err, size_t errlen)
+/* Evaluate the rules (all of them, or only those results decide) at now
+ * and record the transitions. Returns their number, or -1. */
+static int
+evaluate(struct alerter *a, int64_t now, bool all, char *err, size_t errlen)
 {
 	const struct alerts_config *ac = a->c->conf->alerts;
 	struct verdicts *vs;
@@ -400,19 +481,23 @@ alert_evaluate(struct alerter *a, int64_t now, char *err, size_t errlen)
 	for (i = 0; i < ac->nrules && rc == 0; i++) {
 		const struct alert_rule *r = &ac->rules[i];
 
-		rc = alert_rule_judge(a, r, now, &vs[i], err, errlen);
+		if (all || alert_rule_run_driven(r->type))
+			rc = alert_rule_judge(a, r, now, &vs[i], err, errlen);
 	}
+	alert_cause_memo_clear(a);
 	/* Then record the transitions and queue their notifications in one
 	 * short transaction on the store's writer. */
 	if (rc == 0 && (tx = store_tx_begin(a->c->st, err, errlen)) == NULL)
 		rc = -1;
 	else if (rc == 0) {
 		for (i = 0; i < ac->nrules && rc >= 0; i++) {
+			if (!all && !alert_rule_run_driven(ac->rules[i].type))
+				continue;
 			rc = reconcile(a, tx, &ac->rules[i], &vs[i], now, err, errlen);
 			if (rc > 0)
 				total += rc;
 		}
-		if (rc >= 0 && (rc = resolve_orphans(a, tx, now, err, errlen)) > 0)
+		if (all && rc >= 0 && (rc = resolve_orphans(a, tx, now, err, errlen)) > 0)
 			total += rc;
 		if (rc >= 0)
 			rc = store_tx_commit(tx, err, errlen);
@@ -427,6 +512,42 @@ alert_evaluate(struct alerter *a, int64_t now, char *err, size_t errlen)
 	if (total > 0 && a->c->deliver)
 		deliver_wake(a->c->deliver);
 	return total;
+}
+
+int
+alert_evaluate(struct alerter *a, int64_t now, char *err, size_t errlen)
+{
+	return evaluate(a, now, true, err, errlen);
+}
+
+int
+alert_evaluate_runs(struct alerter *a, int64_t now, char *err, size_t errlen)
+{
+	return evaluate(a, now, false, err, errlen);
+}
+
+void
+alert_wake(struct alerter *a)
+{
+	if (a == NULL)
+		return;
+	pthread_mutex_lock(&a->mu);
+	a->wakes++;
+	if (!a->woken) {
+		a->woken = true;
+		pthread_cond_signal(&a->cv);
+	}
+	pthread_mutex_unlock(&a->mu);
+}
+
+void
+alert_counters(struct alerter *a, int64_t *wakes, int64_t *runs, int64_t *ticks)
+{
+	pthread_mutex_lock(&a->mu);
+	*wakes = a->wakes;
+	*runs = a->evals_runs;
+	*ticks = a->evals_tick;
+	pthread_mutex_unlock(&a->mu);
 }
 
 struct alerter *
@@ -445,37 +566,67 @@ alert_new(struct collector *c, char *err, size_t errlen)
 	return a;
 }
 
+static void
+ms_to_timespec(int64_t ms, struct timespec *ts)
+{
+	ts->tv_sec = (time_t)(ms / 1000);
+	ts->tv_nsec = (long)(ms % 1000) * 1000000;
+}
+
+/* The thread: every rule each tick; the rules results decide as soon as
+ * results arrive (alert_wake), coalesced: wake-ups during an evaluation
+ * make one more evaluation after it, never one each, and two run-driven
+ * evaluations start at least ALERT_RUNS_GAP_MS apart. */
 static void *
 alert_main(void *arg)
 {
 	struct alerter *a = arg;
-	int64_t tick = 15000;
+	int64_t tick = 15000, next_tick = 0, last_runs = 0;
 
 	pthread_mutex_lock(&a->mu);
 	while (!a->stop) {
-		struct timespec ts;
+		int64_t now = time_now_ms(), due;
+		bool all = now >= next_tick, runs = a->woken;
 		char err[512];
 		int rc;
 
+		if (!all && !runs) {
+			struct timespec ts;
+
+			/* CLOCK_REALTIME as the mutex's condition: a clock step
+			 * only makes one wait longer or shorter than a tick */
+			ms_to_timespec(next_tick, &ts);
+			pthread_cond_timedwait(&a->cv, &a->mu, &ts);
+			continue;
+		}
+		if (!all && now - last_runs < ALERT_RUNS_GAP_MS) {
+			struct timespec ts;
+
+			due = last_runs + ALERT_RUNS_GAP_MS;
+			ms_to_timespec(due < next_tick ? due : next_tick, &ts);
+			pthread_cond_timedwait(&a->cv, &a->mu, &ts);
+			continue;
+		}
+		/* what arrives from now on wakes the next evaluation */
+		a->woken = false;
 		pthread_mutex_unlock(&a->mu);
-		/* the config stays put for the tick (a SIGHUP waits for it) */
+		/* the config stays put for the evaluation (a SIGHUP waits) */
 		collector_conf_read(a->c);
 		if (a->c->conf->alerts != NULL)
 			tick = a->c->conf->alerts->tick_ms;
-		rc = alert_evaluate(a, time_now_ms(), err, sizeof(err));
+		now = time_now_ms();
+		rc = all ? alert_evaluate(a, now, err, sizeof(err)) :
+		    alert_evaluate_runs(a, now, err, sizeof(err));
 		collector_conf_done(a->c);
 		if (rc < 0)
 			log_error("alert rules: %s", err);
 		pthread_mutex_lock(&a->mu);
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += tick / 1000;
-		ts.tv_nsec += (tick % 1000) * 1000000;
-		if (ts.tv_nsec >= 1000000000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000;
-		}
-		while (!a->stop && pthread_cond_timedwait(&a->cv, &a->mu, &ts) != ETIMEDOUT)
-			;
+		if (all) {
+			a->evals_tick++;
+			next_tick = now + tick;
+		} else
+			a->evals_runs++;
+		last_runs = now;
 	}
 	pthread_mutex_unlock(&a->mu);
 	return NULL;

@@ -1,5 +1,6 @@
 /* alert_rules: the rule types (burn_rate, check_down, cert_expiry,
- * agent_silent, latency, cache_hit_drop) and the layer-aware context. */
+ * agent_silent, latency, cache_hit_drop) and the cause of their verdicts
+ * (web/alert_cause.c). */
 #include "config.h"
 
 #include <errno.h>
@@ -11,6 +12,7 @@
 #include <time.h>
 
 #include "alert.h"
+#include "alert_cause.h"
 #include "alert_rules.h"
 #include "alertconf.h"
 #include "buf.h"
@@ -26,8 +28,6 @@
 #include "timeutil.h"
 #include "xmalloc.h"
 
-#define CONTEXT_WINDOW_MS	(2 * 60000)	/* "healthy now", not an hour ago */
-#define HEALTHY_RATIO		0.99
 #define MAX_TARGETS		4096
 #define ERROR_SHOWN		199	/* bytes of a failure's "class: message" in a summary */
 #define MIN_MS			60000LL
@@ -56,6 +56,7 @@ alert_verdicts_clear(struct verdicts *vs)
 		free(v->title);
 		free(v->summary);
 		free(v->context);
+		json_decref(v->regions_detail);
 		free(v->service);
 		free(v->layer);
 		free(v->check);
@@ -80,81 +81,104 @@ chomp(char *s)
 	return s;
 }
 
-static const char *
-layer_label(const char *layer)
+bool
+alert_rule_run_driven(enum rule_type type)
 {
-	if (strcmp(layer, "front_door") == 0)
-		return "front door";
-	if (strcmp(layer, "edge") == 0)
-		return "edge origin";
-	if (strcmp(layer, "central") == 0)
-		return "central origin";
-	return layer;
+	return type == RULE_CHECK_DOWN || type == RULE_LATENCY ||
+	    type == RULE_CERT_EXPIRY || type == RULE_CACHE_HIT_DROP;
 }
 
-char *
-alert_layer_context(struct store *st, const char *service, const char *layer,
-    int64_t now_ms)
+/* ---- the cause of a verdict ---- */
+
+/* The cause matrix of one service, read once per evaluation. */
+struct cause_memo {
+	char			*service;
+	struct cause_matrix	 m;
+};
+
+void
+alert_cause_memo_clear(struct alerter *a)
 {
-	struct selector sel = { 0 };
-	struct rollup_query q;
-	struct rollup_agg *a;
-	size_t n;
-	char err[256], failing[64] = "";
-	int known = 0, bad = 0, fd_state = -1;	/* -1 unknown, 0 failing, 1 healthy */
-	char *out = NULL;
+	for (size_t i = 0; i < a->nmemo; i++) {
+		free(a->memo[i].service);
+		alert_cause_clear(&a->memo[i].m);
+	}
+	free(a->memo);
+	a->memo = NULL;
+	a->nmemo = a->amemo = 0;
+}
 
-	if (service == NULL || layer == NULL || strcmp(layer, "other") == 0)
-		return NULL;
-	sel.service = (char *)(uintptr_t)service;
-	memset(&q, 0, sizeof(q));
-	q.sel = &sel;
-	q.from = now_ms - CONTEXT_WINDOW_MS;
-	q.to = now_ms;
-	q.by = ROLLUP_BY_LAYER;
-	if (rollup_aggregate(st, NULL, &q, &a, &n, err, sizeof(err)) < 0)
-		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		const char *l = a[i].layer;
-		bool healthy = a[i].total > 0 &&
-		    (double)a[i].good / (double)a[i].total >= HEALTHY_RATIO;
+/* The cause line and the per-region lines of v, an incident on layer of
+ * service, from the newest runs of that service (read once per evaluation
+ * and service). Without a service or on another layer, none. 0, or -1
+ * with a message in err. */
+static int
+verdict_cause(struct alerter *al, struct verdict *v, const char *service,
+    const char *layer, int64_t now, char *err, size_t errlen)
+{
+	int l = alert_cause_layer(layer);
+	struct cause_memo *cm = NULL;
 
-		if (a[i].total == 0 || l == NULL)
-			continue;
-		if (strcmp(l, "front_door") == 0)
-			fd_state = healthy;
-		else if (strcmp(l, "edge") == 0 || strcmp(l, "central") == 0) {
-			if (strcmp(layer, "front_door") != 0)
-				continue;
-			known++;
-			if (!healthy) {
-				bad++;
-				snprintf(failing + strlen(failing), sizeof(failing) - strlen(failing),
-				    "%s%s", failing[0] ? " and " : "", layer_label(l));
-			}
+	if (service == NULL || l < 0)
+		return 0;
+	for (size_t i = 0; i < al->nmemo && cm == NULL; i++)
+		if (strcmp(al->memo[i].service, service) == 0)
+			cm = &al->memo[i];
+	if (cm == NULL) {
+		struct cause_matrix m;
+
+		memset(&m, 0, sizeof(m));
+		if (alert_cause_read(al->c->st, service, now, &m, err, errlen) < 0)
+			return -1;
+		if (al->nmemo == al->amemo) {
+			al->amemo = al->amemo ? 2 * al->amemo : 4;
+			al->memo = xreallocarray(al->memo, al->amemo, sizeof(*al->memo));
 		}
+		cm = &al->memo[al->nmemo++];
+		cm->service = xstrdup(service);
+		cm->m = m;
 	}
-	rollup_aggs_free(a, n);
-	if (strcmp(layer, "front_door") == 0) {
-		if (known == 0)
-			return NULL;
-		if (bad == 0)
-			out = xstrdup("front door failing, origins healthy: CDN problem");
-		else if (bad == known && known > 1)
-			out = xstrdup("front door failing, both origins failing too: an "
-			    "origin outage is reaching users");
-		else
-			out = xasprintf("front door failing, %s failing too: failover is "
-			    "not covering it", failing);
-	} else if (strcmp(layer, "edge") == 0 || strcmp(layer, "central") == 0) {
-		if (fd_state == 1)
-			out = xasprintf("%s failing, front door healthy: failover is working",
-			    layer_label(layer));
-		else if (fd_state == 0)
-			out = xasprintf("%s failing, front door failing too: failover is "
-			    "not covering it", layer_label(layer));
+	v->context = alert_cause_line(&cm->m, l);
+	v->regions_detail = alert_cause_regions(&cm->m, l);
+	return 0;
+}
+
+/* The cause of v, a verdict on what sel picks: its service and layer are
+ * the selector's, or else those every series it picks shares (a selector
+ * by check names one layer of one service). 0 or -1. */
+static int
+selector_cause(struct alerter *al, struct verdict *v, const struct selector *sel,
+    int64_t now, char *err, size_t errlen)
+{
+	const char *service = sel->service, *layer = sel->layer;
+	bool one_service = true, one_layer = true;
+	int64_t *ids = NULL;
+	size_t n;
+
+	if (service == NULL || layer == NULL) {
+		n = store_series_match(al->c->st, sel, &ids);
+		for (size_t i = 0; i < n; i++) {
+			const struct store_series *s = store_series_get(al->c->st, ids[i]);
+
+			if (s == NULL)
+				continue;
+			if (sel->service == NULL)
+				one_service &= s->service != NULL && (service == NULL ||
+				    strcmp(service, s->service) == 0);
+			if (sel->layer == NULL)
+				one_layer &= s->layer != NULL && (layer == NULL ||
+				    strcmp(layer, s->layer) == 0);
+			if (service == NULL && one_service)
+				service = s->service;
+			if (layer == NULL && one_layer)
+				layer = s->layer;
+		}
+		free(ids);
+		if (!one_service || !one_layer)
+			return 0;
 	}
-	return out;
+	/* the labels of series live as long as the store */
+	return verdict_cause(al, v, service, layer, now, err, errlen);
 }
 
 /* ---- rule evaluation ---- */
@@ -188,7 +212,9 @@ eval_burn_rate(struct alerter *al, const struct alert_rule *r, int64_t now,
 	struct buf sum;
 	const char *sev = NULL;
 	json_t *det = json_object();
-	char dl[32], ds[32];
+	char dl[32], ds[32], dnow[32] = "";
+	int64_t shortest = INT64_MAX;
+	double burn_now = 0;
 
 	buf_init(&sum, 16384);
 	for (size_t i = 0; i < r->npairs; i++) {
@@ -207,6 +233,11 @@ eval_burn_rate(struct alerter *al, const struct alert_rule *r, int64_t now,
 			return 0;
 		}
 		on = bl > bp->factor && bs > bp->factor;
+		/* "burning at" in the title: over the shortest window */
+		if (S < shortest) {
+			shortest = S;
+			burn_now = bs;
+		}
 		if (on && (sev == NULL || strcmp(bp->severity, "page") == 0))
 			sev = strcmp(bp->severity, "page") == 0 ? "page" :
 			    (sev ? sev : bp->severity);
@@ -224,15 +255,18 @@ eval_burn_rate(struct alerter *al, const struct alert_rule *r, int64_t now,
 	v->service = xstrdup(slo->sel.service);
 	v->layer = xstrdup(slo->sel.layer);
 	v->check = xstrdup(slo->sel.check);
-	v->title = xasprintf("SLO %s is burning its error budget (%s)", slo->name,
+	if (shortest < INT64_MAX)
+		duration_format(shortest, dnow, sizeof(dnow));
+	v->title = dnow[0] ? xasprintf("SLO %s is burning its error budget (%s): "
+	    "%.1fx over %s", slo->name, v->severity, burn_now, dnow) :
+	    xasprintf("SLO %s is burning its error budget (%s)", slo->name,
 	    v->severity);
 	v->summary = chomp(xasprintf("objective %.4g%% over %s\n%s", slo->objective * 100,
 	    duration_format(slo->window_ms, dl, sizeof(dl)), sum.data ? sum.data : ""));
 	v->details = det;
-	if (v->firing)
-		v->context = alert_layer_context(al->c->st, slo->sel.service,
-		    slo->sel.layer, now);
 	buf_free(&sum);
+	if (v->firing)
+		return selector_cause(al, v, &slo->sel, now, err, errlen);
 	return 0;
 }
 
@@ -495,7 +529,7 @@ eval_check_down(struct alerter *al, const struct alert_rule *r, int64_t now,
 		size_t j = i, nfail = 0;
 		json_t *regions = json_array(), *was = json_object_get(open, rs[i].check);
 		struct buf sum;
-		bool firing, resolved = true;
+		bool firing, resolved = true, own_failing = false;
 		int64_t streak = 0;
 		char w[32];
 
@@ -530,6 +564,8 @@ eval_check_down(struct alerter *al, const struct alert_rule *r, int64_t now,
 					in_incident = true;
 			if (in_incident && (failing || rs[j].ok_streak < r->successes))
 				resolved = false;
+			if (in_incident && failing)
+				own_failing = true;
 			j++;
 		}
 		firing = was ? !resolved : (int64_t)nfail >= r->min_regions;
@@ -564,12 +600,17 @@ eval_check_down(struct alerter *al, const struct alert_rule *r, int64_t now,
 					    json_integer(streak));
 				buf_free(&rl);
 			}
-			if (firing)
-				v->context = alert_layer_context(al->c->st, v->service,
-				    v->layer, now);
+			/* open, but none of its regions failing now
+			 * (recovering): it keeps saying what failed */
+			v->keep_text = was != NULL && !own_failing;
+			if (firing && verdict_cause(al, v, v->service, v->layer, now, err,
+			    errlen) < 0)
+				rc = -1;
 		}
 		json_decref(regions);
 		buf_free(&sum);
+		if (rc < 0)
+			goto out;
 		i = j;
 	}
 	/* an open incident whose check is gone from the data resolves */
@@ -798,6 +839,8 @@ eval_latency(struct alerter *al, const struct alert_rule *r, int64_t now,
 	v->details = json_pack("{s:f, s:f, s:f, s:I}", "percentile", r->percentile,
 	    "value_ms", floor(qv / 10.0) / 100.0, "threshold_ms",
 	    (double)r->threshold_us / 1000.0, "results", (json_int_t)count);
+	if (v->firing)
+		return selector_cause(al, v, &r->sel, now, err, errlen);
 	return 0;
 }
 

@@ -548,6 +548,54 @@ deliveries_json(struct store *st, int64_t incident, char *err, size_t errlen)
 	return arr;
 }
 
+/* The lines of a JSON array of {"region", "line"} (text as stored): a
+ * new array of strings, empty when there is none. */
+static json_t *
+region_lines(const char *text)
+{
+	json_t *in = text ? json_loads(text, 0, NULL) : NULL, *out = json_array(), *x;
+	size_t i;
+
+	json_array_foreach(in, i, x) {
+		json_t *line = json_object_get(x, "line");
+
+		if (json_is_string(line))
+			json_array_append(out, line);
+	}
+	json_decref(in);
+	return out;
+}
+
+static int
+cause_json(const struct incident_cause_row *c, void *arg)
+{
+	json_array_append_new(arg, json_pack("{s:I, s:s?, s:o}", "at",
+	    (json_int_t)c->at, "cause", c->cause, "regions_detail",
+	    region_lines(c->regions)));
+	return 0;
+}
+
+/* What an incident said about its cause, oldest first, and its current
+ * per-region lines, into o ("causes", "regions_detail"). 0, or -1 with a
+ * message in err. */
+static int
+incident_causes(struct store *st, int64_t id, json_t *o, char *err,
+    size_t errlen)
+{
+	json_t *arr = json_array();
+	char *regions = NULL;
+
+	if (store_incident_causes_of(st, id, cause_json, arr, err, errlen) < 0 ||
+	    store_incident_regions_of(st, id, &regions, err, errlen) < 0) {
+		json_decref(arr);
+		return -1;
+	}
+	json_object_set_new(o, "regions_detail", region_lines(regions));
+	json_object_set_new(o, "causes", arr);
+	free(regions);
+	return 0;
+}
+
 struct incidents_out {
 	json_t	*arr;
 	int64_t	 now;
@@ -571,6 +619,8 @@ incident_json(const struct incident_row *r, void *arg)
 	json_object_set_new(o, "title", text_or_null(r->title));
 	json_object_set_new(o, "summary", text_or_null(r->summary));
 	json_object_set_new(o, "context", text_or_null(r->context));
+	/* the cause line now (context is its older name) */
+	json_object_set_new(o, "cause", text_or_null(r->context));
 	json_object_set_new(o, "service", text_or_null(r->service));
 	json_object_set_new(o, "layer", text_or_null(r->layer));
 	json_object_set_new(o, "check", text_or_null(r->check));
@@ -610,12 +660,15 @@ api_incidents(struct collector *c, struct http_request *r, struct http_response 
 		http_error(resp, 500, "incidents: %s", err);
 		return;
 	}
-	/* then each one's deliveries: one reader at a time, never two */
+	/* then each one's deliveries and causes: one reader at a time, never
+	 * two */
 	json_array_foreach(out.arr, k, o) {
 		json_int_t id = json_integer_value(json_object_get(o, "deliveries"));
 		json_t *dl = deliveries_json(c->st, (int64_t)id, err, sizeof(err));
 
-		if (dl == NULL) {
+		if (dl == NULL || incident_causes(c->st, (int64_t)id, o, err,
+		    sizeof(err)) < 0) {
+			json_decref(dl);
 			json_decref(out.arr);
 			http_error(resp, 500, "incidents: %s", err);
 			return;

@@ -12,6 +12,7 @@
 struct slo_snapshot;
 struct ingest_metrics;
 struct deliverer;
+struct alerter;
 struct engine;
 
 struct collector {
@@ -31,6 +32,9 @@ struct collector {
 
 	/* alert notifications go out through this (web/deliver.c) */
 	struct deliverer	*deliver;
+	/* the alert rules (web/alert.c), NULL without rules; set once,
+	 * read by ingest (alert_wake) with __atomic_load_n */
+	struct alerter		*alerter;
 	bool			 curl_init;	/* curl_global_init ran */
 
 	/* per check x region counters and latency histograms since start */

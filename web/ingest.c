@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alert.h"
 #include "cache.h"
 #include "collector.h"
 #include "imetrics.h"
@@ -198,6 +199,10 @@ ingest_handle(struct collector *c, struct http_request *r, struct http_response 
 		if (stored[i])
 			nstored++;
 	}
+	/* new runs may decide a rule: the alerter looks at them now, not at
+	 * its next tick (a resent batch decides nothing new) */
+	if (nstored > 0)
+		alert_wake(__atomic_load_n(&c->alerter, __ATOMIC_ACQUIRE));
 	/* rejected results are acknowledged too: resending cannot fix them */
 	for (i = 0; i < json_array_size(rejected); i++) {
 		json_t *seq = json_object_get(json_array_get(rejected, i), "seq");

@@ -84,6 +84,8 @@ start_alerting(struct collector *c, struct alerter **alerter, char *err,
 	    (*alerter = alert_new(c, err, errlen)) == NULL ||
 	    alert_start(*alerter, err, errlen) < 0)
 		return -1;
+	/* from now on each stored batch wakes it (web/ingest.c) */
+	__atomic_store_n(&c->alerter, *alerter, __ATOMIC_RELEASE);
 	log_info("alerting: %zu rules, %zu receivers, tick %lld ms",
 	    c->conf->alerts->nrules, c->conf->alerts->nreceivers,
 	    (long long)c->conf->alerts->tick_ms);
@@ -288,6 +290,7 @@ out:
 	engine_stop(eng);
 	c.eng = NULL;
 	http_stop(http);
+	__atomic_store_n(&c.alerter, NULL, __ATOMIC_RELEASE);
 	alert_free(alerter);
 	deliver_stop(c.deliver);
 	if (c.curl_init)

@@ -37,7 +37,7 @@ function step(name, fn) {
 describe('dashboard in headless Chromium', () => {
 	const fleet = new Fleet('dashboard');
 	const problems = [];	// console errors, page errors, dialogs
-	let base, browser, page, front, edge, cdn, keys, tokenGiven = false;
+	let base, browser, page, front, edge, cdn, hook, keys, tokenGiven = false;
 
 	const api = async (p) => {
 		const r = await fetch(base + p, { headers: { Authorization: `Bearer ${TOKEN}` } });
@@ -74,6 +74,15 @@ describe('dashboard in headless Chromium', () => {
 		});
 		await new Promise((ok, bad) => cdn.once('error', bad).listen(0, '127.0.0.1', ok));
 		const cdnUrl = `http://127.0.0.1:${cdn.address().port}`;
+		// where the alert rule's notifications go: accepted, nothing more
+		hook = http.createServer((req, res) => {
+			req.resume();
+			req.on('end', () => {
+				res.writeHead(200);
+				res.end('ok\n');
+			});
+		});
+		await new Promise((ok, bad) => hook.once('error', bad).listen(0, '127.0.0.1', ok));
 		// filler-1 is configured but sends nothing until the last tests:
 		// the overview lists it as silent
 		keys = { 'us-east-1': crypto.randomBytes(16).toString('hex'),
@@ -101,6 +110,12 @@ describe('dashboard in headless Chromium', () => {
 				{ name: 'shop-latency', objective: 95, sli: 'latency', threshold: '500ms',
 				    selector: { service: 'shop' } },
 			],
+			alerts: {
+				receivers: [{ name: 'hook', type: 'webhook',
+				    url: `http://127.0.0.1:${hook.address().port}/hook` }],
+				rules: [{ name: 'shop-edge-down', type: 'check_down',
+				    selector: { service: 'shop', layer: 'edge' }, receivers: ['hook'] }],
+			},
 		});
 		base = c.url;
 		await fleet.agent({ id: 'us-east-1', region: 'us-east', key: keys['us-east-1'], collector: base });
@@ -134,6 +149,8 @@ describe('dashboard in headless Chromium', () => {
 			await browser.close();
 		if (cdn)
 			await new Promise(ok => cdn.close(ok));
+		if (hook)
+			await new Promise(ok => hook.close(ok));
 		if (failed) {
 			console.log(fleet.logs());
 			console.log(`# kept ${fleet.dir}`);
@@ -257,6 +274,33 @@ describe('dashboard in headless Chromium', () => {
 		    els => els.map(e => e.dataset.state));
 		assert.ok(others.every(s => s === 'ok'), 'the front door keeps passing');
 		assert.match(await page.textContent('#summary'), /1 check failing in 2 regions/);
+		// the open incident says why, each part on its own line: the cause,
+		// one line per region, the summary's lines
+		await page.waitForSelector('#incidents li[data-incident] .cause',
+		    { timeout: (REFRESH + 15) * 1000 });
+		const inc = await page.$eval('#incidents li[data-incident]', (li) => {
+			const sum = li.querySelector('.incident-summary');
+			return {
+				cause: li.querySelector('.cause').textContent,
+				regions: [...li.querySelectorAll('.cause-regions > li')].map(x => x.textContent),
+				tops: [...li.querySelectorAll('.cause, .cause-regions > li, .incident-summary')]
+				    .map(x => x.getBoundingClientRect().top),
+				summaryLines: sum ? sum.innerText.split('\n').length : 0,
+				whiteSpace: sum ? getComputedStyle(sum).whiteSpace : '',
+			};
+		});
+		const opened = (await api('/api/v1/incidents')).incidents.filter(i => i.status === 'open');
+		assert.equal(opened.length, 1);
+		assert.equal(inc.cause, opened[0].cause);
+		assert.equal(inc.cause, 'edge origin failing, front door healthy: failover working');
+		assert.equal(inc.regions.length, 2);
+		for (const [k, line] of inc.regions.entries())
+			assert.match(line, new RegExp(`^${REGIONS[k]}: front door healthy, edge failing ` +
+			    '\\([23] of 3 runs\\), central healthy$'));
+		assert.ok(inc.tops.every((t, k) => k === 0 || t > inc.tops[k - 1]),
+		    `each on a line of its own: ${inc.tops}`);
+		assert.equal(inc.whiteSpace, 'pre-line');
+		assert.equal(inc.summaryLines, 2, 'the summary keeps its two lines');
 		await shot('overview-edge-down');
 		// the layer view says it in words
 		await open('page=service&service=shop&range=1h');
@@ -274,6 +318,9 @@ describe('dashboard in headless Chromium', () => {
 		    what: 'the failures table' });
 		assert.match(await page.textContent('#failures tbody tr'), /http_status/);
 		await edge.mode('up');
+		// the next steps see no incident panel come and go
+		await waitFor(async () => (await api('/api/v1/incidents')).incidents
+		    .every(i => i.status !== 'open'), { timeout: 20000, what: 'the incident to resolve' });
 	});
 
 	step('check page draws its charts, the phase breakdown and the state per region', async () => {

@@ -6,7 +6,9 @@
  * one-minute outage of every layer) through the real store (record_parse,
  * store_ingest, the alerter's and the deliverer's store calls), runs the
  * real binary for every view and format, and compares the output byte for
- * byte with tests/golden/report/ (VANTAGE_GOLDEN_REGEN=1 rewrites them).
+ * byte with tests/golden/report/ (only `make golden-regen`, which runs
+ * this test with --golden-regen, rewrites them), and checks the numbers in
+ * those files against a recount of the runs it generated.
  * It also checks the scenario's facts in the JSON, recounts every SLO's
  * good/total from the runs it generated, parses every CSV with an RFC 4180
  * reader, validates every JSON against dist/report.schema.json, checks the
@@ -311,6 +313,46 @@ resolve_incident(struct store *st, int64_t id, int64_t t)
 	setup_msg(store_tx_commit(tx, err, sizeof(err)) == 0, "commit: %s", err);
 }
 
+/* What the collector's alerter said about some incidents' cause while they
+ * were open (minutes after the base): the central origin's incident
+ * changes its cause when the front door fails over. */
+static void
+add_causes(struct store *st, int64_t base)
+{
+	static const struct {
+		int64_t		 id;
+		double		 at;
+		const char	*cause, *regions;
+	} causes[] = {
+		{ 1, 91, "front door failing, origins healthy: CDN problem",
+		  "[{\"region\":\"ap-south\",\"line\":\"ap-south: front door failing (3 of 3 "
+		  "runs), edge healthy, central healthy\"},{\"region\":\"eu-central\","
+		  "\"line\":\"eu-central: front door failing (3 of 3 runs), edge healthy, "
+		  "central healthy\"},{\"region\":\"us-east\",\"line\":\"us-east: front door "
+		  "failing (3 of 3 runs), edge healthy, central healthy\"}]" },
+		{ 4, 171, "front door failing, central origin failing too: failover is "
+		  "not covering it",
+		  "[{\"region\":\"us-east\",\"line\":\"us-east: front door failing (2 of 3 "
+		  "runs), edge healthy, central failing (3 of 3 runs)\"}]" },
+		{ 4, 173, "central origin failing, front door healthy: failover working",
+		  "[{\"region\":\"us-east\",\"line\":\"us-east: front door healthy, edge "
+		  "healthy, central failing (3 of 3 runs)\"}]" },
+		{ 6, 260 + 40 / 60.0, "front door and every origin failing: the app is "
+		  "down", NULL },
+	};
+	char err[512];
+
+	for (size_t i = 0; i < sizeof(causes) / sizeof(causes[0]); i++) {
+		struct store_tx *tx = store_tx_begin(st, err, sizeof(err));
+
+		setup_msg(tx != NULL, "store_tx_begin: %s", err);
+		setup_msg(store_tx_incident_cause(tx, causes[i].id, base +
+		    (int64_t)(causes[i].at * MIN_MS), causes[i].cause, causes[i].regions,
+		    err, sizeof(err)) == 0, "store_tx_incident_cause: %s", err);
+		setup_msg(store_tx_commit(tx, err, sizeof(err)) == 0, "commit: %s", err);
+	}
+}
+
 /* The incidents the collector would have opened, and their notifications
  * (times in minutes after the base), through the alerter's and the
  * deliverer's store calls. */
@@ -443,6 +485,7 @@ add_incidents(const char *path, int64_t base)
 		if (inc[i].end >= 0 && !resolved)
 			resolve_incident(st, id, end);
 	}
+	add_causes(st, base);
 	store_close(st);
 }
 
@@ -663,7 +706,7 @@ START_TEST(test_golden)
 		fprintf(stderr, "wrote %s\n", path);
 	}
 	want = spawn_read_file(path, NULL);
-	ck_assert_msg(want != NULL, "cannot read %s (VANTAGE_GOLDEN_REGEN=1 writes it)",
+	ck_assert_msg(want != NULL, "cannot read %s (make golden-regen writes it)",
 	    path);
 	if (strcmp(want, r.out) != 0) {
 		first_diff(r.out, want, diff, sizeof(diff));
@@ -791,8 +834,9 @@ copy_db(const char *name, char *path, size_t pathlen)
 
 /* retention.minute removed the minutes before 23:00 (the collector's own
  * retention step, at 02:00 keeping 3 h of minutes): the SLO numbers still
- * come whole from the hour rollups, the longest bad stretch only from the
- * minutes left, and the report says so. */
+ * come whole from the hour rollups, the bad minutes only from the minutes
+ * left (and the report says so), the longest bad stretch from the raw
+ * results, which are all still kept. */
 START_TEST(test_minutes_pruned)
 {
 	char path[PATH_MAX + 32], err[512];
@@ -819,8 +863,12 @@ START_TEST(test_minutes_pruned)
 	ck_assert_int_eq(IV(fd, "total"), 1800);
 	ck_assert_int_eq(IV(fd, "bad"), 51);
 	stretch = json_object_get(fd, "longest_bad_stretch");
-	ck_assert_int_eq(IV(stretch, "from"), BASE_MS + 220 * MIN_MS);	/* 00:40, 3m */
-	ck_assert_int_eq(IV(stretch, "duration_ms"), 3 * MIN_MS);
+	/* the CDN outage 22:30-22:35 from the runs, before the minutes left */
+	ck_assert_int_eq(IV(stretch, "from"), BASE_MS + 90 * MIN_MS);
+	ck_assert_int_eq(IV(stretch, "duration_ms"), 5 * MIN_MS);
+	ck_assert_str_eq(json_string_value(json_object_get(stretch, "resolution")),
+	    "run");
+	ck_assert_str_eq(json_string_value(json_object_get(doc, "resolution")), "run");
 	ck_assert_int_eq(IV(fd, "bad_minutes"), 2 + 3 + 1);
 	ck_assert_msg(strstr(json_string_value(json_array_get(json_object_get(doc,
 	    "notes"), 0)), "minute rollups start at 2026-10-31T23:00:00Z") != NULL,
@@ -950,6 +998,537 @@ START_TEST(test_slo_recount)
 }
 END_TEST
 
+/* ---- the golden files against a recount of the story's runs ---- */
+
+/* What the runs the test generated (T.runs) say, counted here from
+ * scratch, for one SLO (or one check) over [from, to) in one region. */
+struct tally {
+	int64_t	 good, total, bad_minutes;
+	int64_t	 errors[ERRCLASS_COUNT];	/* failed runs by class */
+	int64_t	 hits, lookups;			/* cache */
+	int64_t	 st_from, st_to, st_runs;	/* longest bad stretch; 0 runs: none */
+	bool	 st_ongoing;
+};
+
+static int
+by_ts(const void *a, const void *b)
+{
+	const struct srun *x = *(const struct srun *const *)a;
+	const struct srun *y = *(const struct srun *const *)b;
+
+	return x->ts < y->ts ? -1 : x->ts > y->ts;
+}
+
+/* Tally the runs of check c (threshold_us > 0: a latency SLO, good is ok
+ * and at most that long) with ts in [from, to), from region (NULL: all).
+ * The longest bad stretch: the longest series of consecutive bad runs in
+ * start order, from the first one's start to the next good run's (or to
+ * the window's end: ongoing); the earliest of equals. */
+static void
+tally(int c, int64_t threshold_us, int64_t from, int64_t to, const char *region,
+    struct tally *t)
+{
+	static const struct srun *v[3 * RUNS_PER_AGENT];
+	bool minute_bad[SPAN_MIN] = { false };
+	size_t n = 0;
+	int64_t cur = -1, cur_runs = 0;
+
+	memset(t, 0, sizeof(*t));
+	for (size_t i = 0; i < sizeof(T.runs) / sizeof(T.runs[0]); i++) {
+		const struct srun *r = &T.runs[i];
+
+		if (r->c == c && r->ts >= from && r->ts < to && (region == NULL ||
+		    strcmp(agents[r->a].region, region) == 0))
+			v[n++] = r;
+	}
+	qsort(v, n, sizeof(v[0]), by_ts);
+	for (size_t i = 0; i < n; i++) {
+		const struct srun *r = v[i];
+		bool good = r->ok && (threshold_us == 0 || r->ms * 1000 <= threshold_us);
+
+		t->total++;
+		if (!r->ok)
+			t->errors[r->ec]++;
+		if (r->has_cache && r->cache != CACHE_UNKNOWN) {
+			t->lookups++;
+			t->hits += r->cache == CACHE_HIT || r->cache == CACHE_STALE;
+		}
+		if (good) {
+			t->good++;
+			if (cur >= 0 && r->ts - cur > t->st_to - t->st_from) {
+				t->st_from = cur;
+				t->st_to = r->ts;
+				t->st_runs = cur_runs;
+			}
+			cur = -1;
+			continue;
+		}
+		minute_bad[(r->ts - BASE_MS) / MIN_MS] = true;
+		if (cur < 0) {
+			cur = r->ts;
+			cur_runs = 0;
+		}
+		cur_runs++;
+	}
+	if (cur >= 0 && to - cur > t->st_to - t->st_from) {
+		t->st_from = cur;
+		t->st_to = to;
+		t->st_runs = cur_runs;
+		t->st_ongoing = true;
+	}
+	for (int m = 0; m < SPAN_MIN; m++)
+		t->bad_minutes += minute_bad[m];
+}
+
+/* The objective of SLO k as a fraction, read from the config the test
+ * gives vantage-report (slos_json), not from any code under test. */
+static double
+slo_objective(size_t k)
+{
+	char *text;
+	json_t *doc, *o;
+	double v = -1;
+	size_t i;
+
+	ck_assert(asprintf(&text, "{%s}", slos_json) > 0);
+	doc = json_loads(text, 0, NULL);
+	ck_assert_msg(doc != NULL, "slos_json is not JSON");
+	json_array_foreach(json_object_get(doc, "slos"), i, o)
+		if (strcmp(json_string_value(json_object_get(o, "name")),
+		    slo_defs[k].name) == 0)
+			v = json_number_value(json_object_get(o, "objective")) / 100;
+	json_decref(doc);
+	free(text);
+	ck_assert_msg(v > 0 && v < 1, "no objective for %s", slo_defs[k].name);
+	return v;
+}
+
+/* slo_defs[] index of the SLO named name. */
+static size_t
+slo_def(const char *what, const char *name)
+{
+	size_t k;
+
+	for (k = 0; k < NSLOS && strcmp(slo_defs[k].name, name) != 0; k++)
+		;
+	ck_assert_msg(k < NSLOS, "%s: unknown SLO %s", what, name);
+	return k;
+}
+
+/* The error budget and what is left of it, for objective o. */
+static double
+budget_of(double o, const struct tally *t)
+{
+	return (1 - o) * (double)t->total;
+}
+
+static double
+remaining_of(double o, const struct tally *t)
+{
+	return 1 - (double)(t->total - t->good) / budget_of(o, t);
+}
+
+/* Two printed numbers agree to the precision printed (10 digits). */
+static bool
+near(double a, double b)
+{
+	return fabs(a - b) <= 1e-9 * (fabs(b) > 1 ? fabs(b) : 1);
+}
+
+/* A golden file's text (caller frees). */
+static char *
+golden_text(const char *name)
+{
+	char path[PATH_MAX + 64];
+	char *text;
+
+	snprintf(path, sizeof(path), "%s/%s", T.golden, name);
+	text = spawn_read_file(path, NULL);
+	ck_assert_msg(text != NULL, "cannot read %s", path);
+	return text;
+}
+
+/* One SLO object (or --by group) of a JSON golden against the tally. */
+static void
+json_slo_vs(const char *what, json_t *o, double objective, const struct tally *t)
+{
+	json_t *st = json_object_get(o, "longest_bad_stretch");
+
+	ck_assert_msg(IV(o, "good") == t->good && IV(o, "total") == t->total &&
+	    IV(o, "bad") == t->total - t->good, "%s: good/total/bad %lld/%lld/%lld, "
+	    "the runs %lld/%lld/%lld", what, (long long)IV(o, "good"),
+	    (long long)IV(o, "total"), (long long)IV(o, "bad"), (long long)t->good,
+	    (long long)t->total, (long long)(t->total - t->good));
+	ck_assert_msg(IV(o, "bad_minutes") == t->bad_minutes, "%s: %lld bad minutes, "
+	    "the runs %lld", what, (long long)IV(o, "bad_minutes"),
+	    (long long)t->bad_minutes);
+	ck_assert_msg(near(NV(o, "error_budget"), budget_of(objective, t)),
+	    "%s: error budget %g, the runs %g", what, NV(o, "error_budget"),
+	    budget_of(objective, t));
+	if (t->total == 0) {
+		ck_assert_msg(json_is_null(json_object_get(o, "availability")) &&
+		    json_is_null(st), "%s: numbers without runs", what);
+		return;
+	}
+	ck_assert_msg(near(NV(o, "availability"), (double)t->good / (double)t->total),
+	    "%s: availability %.10g, the runs %.10g", what, NV(o, "availability"),
+	    (double)t->good / (double)t->total);
+	ck_assert_msg(near(NV(o, "budget_remaining"), remaining_of(objective, t)),
+	    "%s: budget remaining %.10g, the runs %.10g", what,
+	    NV(o, "budget_remaining"), remaining_of(objective, t));
+	if (t->st_runs == 0) {
+		ck_assert_msg(json_is_null(st), "%s: a bad stretch without bad runs",
+		    what);
+		return;
+	}
+	ck_assert_msg(IV(st, "from") == t->st_from && IV(st, "to") == t->st_to &&
+	    IV(st, "duration_ms") == t->st_to - t->st_from &&
+	    IV(st, "bad") == t->st_runs && IV(st, "total") == t->st_runs &&
+	    json_is_true(json_object_get(st, "ongoing")) == t->st_ongoing,
+	    "%s: longest bad stretch %lld..%lld (%lld runs, ongoing %d), the runs "
+	    "%lld..%lld (%lld, %d)", what, (long long)IV(st, "from"),
+	    (long long)IV(st, "to"), (long long)IV(st, "bad"),
+	    json_is_true(json_object_get(st, "ongoing")), (long long)t->st_from,
+	    (long long)t->st_to, (long long)t->st_runs, t->st_ongoing);
+}
+
+/* A JSON golden of the slo view: every SLO and group against the runs. */
+static int
+golden_slo_json(const char *name)
+{
+	char *text = golden_text(name), what[256];
+	json_t *doc = json_loads(text, 0, NULL), *o, *g;
+	const char *by;
+	size_t i, j;
+	int n = 0;
+
+	ck_assert_msg(doc != NULL, "%s: not JSON", name);
+	by = json_string_value(json_object_get(doc, "by"));
+	json_array_foreach(json_object_get(doc, "slos"), i, o) {
+		const char *slo = json_string_value(json_object_get(o, "name"));
+		size_t k = slo_def(name, slo);
+		struct tally t;
+
+		ck_assert(near(NV(o, "objective"), slo_objective(k)));
+		tally(slo_defs[k].check, slo_defs[k].threshold_us, IV(o, "from"),
+		    IV(o, "to"), NULL, &t);
+		snprintf(what, sizeof(what), "%s %s", name, slo);
+		json_slo_vs(what, o, slo_objective(k), &t);
+		n++;
+		json_array_foreach(json_object_get(json_object_get(o, "by"), "groups"), j,
+		    g) {
+			const char *key = json_string_value(json_object_get(g, "key"));
+
+			ck_assert_msg(by && strcmp(by, "region") == 0, "%s: groups by %s",
+			    name, by ? by : "nothing");
+			tally(slo_defs[k].check, slo_defs[k].threshold_us, IV(o, "from"),
+			    IV(o, "to"), key, &t);
+			ck_assert_msg(t.total > 0, "%s: a group %s without runs", what, key);
+			snprintf(what, sizeof(what), "%s %s region %s", name, slo, key);
+			json_slo_vs(what, g, slo_objective(k), &t);
+			n++;
+		}
+	}
+	json_decref(doc);
+	free(text);
+	return n;
+}
+
+/* RFC 3339 UTC ("2026-10-31T22:30:00Z") or "YYYY-MM-DD HH:MM[:SS]" to
+ * Unix ms; -1 if it is neither. */
+static int64_t
+parse_utc(const char *s)
+{
+	struct tm tm;
+	int sec = 0, n;
+
+	memset(&tm, 0, sizeof(tm));
+	n = sscanf(s, "%d-%d-%d%*[T ]%d:%d:%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+	    &tm.tm_hour, &tm.tm_min, &sec);
+	if (n < 5)
+		return -1;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	tm.tm_sec = n == 6 ? sec : 0;
+	return (int64_t)timegm(&tm) * 1000;
+}
+
+/* The fields of one CSV line (no quoting in these files), at most max. */
+static int
+csv_split(char *line, char **f, int max)
+{
+	int n = 0;
+
+	ck_assert_msg(strchr(line, '"') == NULL, "a quoted CSV field: %s", line);
+	for (char *p = line; n < max; ) {
+		f[n++] = p;
+		if ((p = strchr(p, ',')) == NULL)
+			break;
+		*p++ = '\0';
+	}
+	return n;
+}
+
+/* A CSV golden of the slo view (one row per SLO and group) against the
+ * runs. */
+static int
+golden_slo_csv(const char *name)
+{
+	static const char head[] = "slo,group_by,group,objective,sli,from,to,good,"
+	    "total,bad,availability,error_budget,budget_remaining,bad_minutes,"
+	    "longest_bad_from,longest_bad_to,longest_bad_minutes,";
+	char *text = golden_text(name), *line, *save = NULL, *f[32], what[256];
+	int n = 0;
+
+	ck_assert_msg(strncmp(text, head, sizeof(head) - 1) == 0, "%s: the columns "
+	    "changed: %.200s", name, text);
+	line = strtok_r(text, "\n", &save);
+	while ((line = strtok_r(NULL, "\n", &save)) != NULL) {
+		struct tally t;
+		size_t k;
+		const char *region = NULL;
+		double o;
+
+		ck_assert_msg(csv_split(line, f, 32) >= 17, "%s: a short row: %s", name,
+		    line);
+		k = slo_def(name, f[0]);
+		o = slo_objective(k);
+		ck_assert(near(strtod(f[3], NULL), o));
+		if (strcmp(f[1], "region") == 0)
+			region = f[2];
+		else if (strcmp(f[1], "check") == 0)
+			ck_assert_msg(strcmp(f[2], checks[slo_defs[k].check].name) == 0,
+			    "%s: SLO %s selects no check %s", name, f[0], f[2]);
+		else
+			ck_assert_msg(f[1][0] == '\0', "%s: grouped by %s", name, f[1]);
+		tally(slo_defs[k].check, slo_defs[k].threshold_us, parse_utc(f[5]),
+		    parse_utc(f[6]), region, &t);
+		snprintf(what, sizeof(what), "%s %s %s %s", name, f[0], f[1], f[2]);
+		ck_assert_msg(strtoll(f[7], NULL, 10) == t.good &&
+		    strtoll(f[8], NULL, 10) == t.total &&
+		    strtoll(f[9], NULL, 10) == t.total - t.good, "%s: good/total/bad "
+		    "%s/%s/%s, the runs %lld/%lld", what, f[7], f[8], f[9],
+		    (long long)t.good, (long long)t.total);
+		ck_assert_msg(strtoll(f[13], NULL, 10) == t.bad_minutes, "%s: %s bad "
+		    "minutes, the runs %lld", what, f[13], (long long)t.bad_minutes);
+		ck_assert_msg(near(strtod(f[11], NULL), budget_of(o, &t)), "%s: budget %s",
+		    what, f[11]);
+		if (t.total > 0) {
+			ck_assert_msg(near(strtod(f[10], NULL), (double)t.good /
+			    (double)t.total), "%s: availability %s", what, f[10]);
+			ck_assert_msg(near(strtod(f[12], NULL), remaining_of(o, &t)),
+			    "%s: budget remaining %s, the runs %.10g", what, f[12],
+			    remaining_of(o, &t));
+		}
+		if (t.st_runs > 0)
+			ck_assert_msg(parse_utc(f[14]) == t.st_from &&
+			    parse_utc(f[15]) == t.st_to && near(strtod(f[16], NULL),
+			    (double)(t.st_to - t.st_from) / MIN_MS), "%s: longest bad "
+			    "stretch %s..%s (%s min), the runs %lld..%lld", what, f[14],
+			    f[15], f[16], (long long)t.st_from, (long long)t.st_to);
+		else
+			ck_assert_msg(f[14][0] == '\0', "%s: a stretch without bad runs",
+			    what);
+		n++;
+	}
+	free(text);
+	return n;
+}
+
+/* "5m", "9m56s", "45s": how the text and Markdown say a duration (under
+ * an hour). */
+static void
+say_duration(int64_t ms, char *out, size_t len)
+{
+	int64_t s = ms / 1000;
+
+	if (s >= 60 && s % 60)
+		snprintf(out, len, "%lldm%llds", (long long)(s / 60), (long long)(s % 60));
+	else if (s >= 60)
+		snprintf(out, len, "%lldm", (long long)(s / 60));
+	else
+		snprintf(out, len, "%llds", (long long)s);
+}
+
+/* A text or Markdown golden of the slo view: each row (an SLO, or one of
+ * its regions) against the runs over the window its header names. */
+static int
+golden_slo_text(const char *name)
+{
+	char *text = golden_text(name), *line, *save = NULL, what[256];
+	int64_t from = -1, to = -1;
+	size_t k = NSLOS;
+	int n = 0;
+
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n",
+	    &save)) {
+		char *p, *dots = strstr(line, " .. "), first[128], region[64];
+		long long good, total, bad;
+		double avail, allowed, left;
+		struct tally t;
+		int got, used = 0;
+
+		if (from < 0 && dots != NULL) {
+			for (p = dots; p > line && !(p[-1] == ' ' && p[-2] == ':' ) &&
+			    !(p[-1] == ' ' && p[-2] == '*'); p--)
+				;
+			from = parse_utc(p);
+			to = parse_utc(dots + 4);
+			ck_assert_msg(from > 0 && to > from, "%s: no window in %s", name, line);
+			continue;
+		}
+		for (p = line; *p; p++)
+			if (*p == '|')
+				*p = ' ';
+		region[0] = '\0';
+		if (sscanf(line, " %127s%n", first, &used) != 1)
+			continue;
+		if (strcmp(first, "region") == 0 && k < NSLOS) {
+			int more = 0;
+
+			if (sscanf(line + used, " %63s%n", region, &more) != 1)
+				continue;
+			used += more;
+		} else {
+			for (k = 0; k < NSLOS && strcmp(slo_defs[k].name, first) != 0; k++)
+				;
+			if (k == NSLOS)
+				continue;	/* a header, a rule, a note */
+		}
+		ck_assert_msg(from > 0, "%s: a row before the window", name);
+		got = sscanf(line + used, " %*s %lld/%lld %lld %lf%% %lf %lf%%", &good,
+		    &total, &bad, &avail, &allowed, &left);
+		ck_assert_msg(got >= 3, "%s: cannot read the row %s", name, line);
+		tally(slo_defs[k].check, slo_defs[k].threshold_us, from, to,
+		    region[0] ? region : NULL, &t);
+		snprintf(what, sizeof(what), "%s %s%s%s", name, slo_defs[k].name,
+		    region[0] ? " region " : "", region);
+		ck_assert_msg(good == t.good && total == t.total && bad == t.total - t.good,
+		    "%s: %lld/%lld, %lld bad; the runs %lld/%lld", what, good, total, bad,
+		    (long long)t.good, (long long)t.total);
+		if (t.total == 0) {
+			ck_assert_msg(got == 3, "%s: numbers without runs", what);
+			n++;
+			continue;
+		}
+		ck_assert_msg(got == 6, "%s: cannot read the numbers of %s", what, line);
+		ck_assert_msg(fabs(avail - 100.0 * (double)t.good / (double)t.total) <=
+		    0.0005 + 1e-9 && fabs(allowed - budget_of(slo_objective(k), &t)) <=
+		    0.05 + 1e-9 && fabs(left - 100 * remaining_of(slo_objective(k), &t)) <=
+		    0.05 + 1e-9, "%s: %.3f%% available, %.1f allowed bad, %.1f%% left; the "
+		    "runs %.4f%%, %.2f, %.2f%%", what, avail, allowed, left,
+		    100.0 * (double)t.good / (double)t.total,
+		    budget_of(slo_objective(k), &t),
+		    100 * remaining_of(slo_objective(k), &t));
+		if (t.st_runs > 0 && t.st_to - t.st_from < 3600000) {
+			char dur[32], at[64], want[160];
+			time_t s = (time_t)(t.st_from / 1000);
+			struct tm tm;
+
+			gmtime_r(&s, &tm);
+			strftime(at, sizeof(at), tm.tm_sec ? "%Y-%m-%d %H:%M:%S" :
+			    "%Y-%m-%d %H:%M", &tm);
+			say_duration(t.st_to - t.st_from, dur, sizeof(dur));
+			snprintf(want, sizeof(want), " %s at %s%s ", dur, at,
+			    t.st_ongoing ? " (ongoing)" : "");
+			ck_assert_msg(strstr(line, want) != NULL, "%s: the longest bad "
+			    "stretch is not \"%s\": %s", what, want + 1, line);
+		}
+		n++;
+	}
+	free(text);
+	return n;
+}
+
+/* The checks view's JSON golden: each check's counts, errors by class,
+ * top error and cache hit ratio against the runs. */
+static int
+golden_checks_json(const char *name)
+{
+	char *text = golden_text(name);
+	json_t *doc = json_loads(text, 0, NULL), *w, *o;
+	const char *lists[] = { "worst_availability", "slowest_p99" };
+	int n = 0;
+	size_t i;
+
+	ck_assert_msg(doc != NULL, "%s: not JSON", name);
+	w = json_object_get(doc, "window");
+	for (size_t l = 0; l < 2; l++)
+		json_array_foreach(json_object_get(doc, lists[l]), i, o) {
+			const char *check = json_string_value(json_object_get(o, "check"));
+			json_t *errs = json_object_get(o, "errors"), *hit;
+			struct tally t;
+			int c, top = ERRCLASS_NONE;
+
+			for (c = 0; c < 3 && strcmp(checks[c].name, check) != 0; c++)
+				;
+			ck_assert_msg(c < 3, "%s: unknown check %s", name, check);
+			tally(c, 0, IV(w, "from"), IV(w, "to"), NULL, &t);
+			ck_assert_msg(IV(o, "total") == t.total && IV(o, "good") == t.good &&
+			    IV(o, "bad") == t.total - t.good, "%s %s: %lld/%lld, the runs "
+			    "%lld/%lld", name, check, (long long)IV(o, "good"),
+			    (long long)IV(o, "total"), (long long)t.good, (long long)t.total);
+			for (int e = 1; e < ERRCLASS_COUNT; e++) {
+				ck_assert_msg(IV(errs, errclass_name((enum errclass)e)) ==
+				    t.errors[e], "%s %s: %lld %s errors, the runs %lld", name,
+				    check, (long long)IV(errs, errclass_name((enum errclass)e)),
+				    errclass_name((enum errclass)e), (long long)t.errors[e]);
+				if (t.errors[e] > t.errors[top])
+					top = e;
+			}
+			ck_assert_msg(top != ERRCLASS_NONE && strcmp(json_string_value(
+			    json_object_get(o, "top_error")), errclass_name((enum errclass)top))
+			    == 0, "%s %s: top error %s", name, check,
+			    json_string_value(json_object_get(o, "top_error")));
+			hit = json_object_get(o, "cache_hit_ratio");
+			ck_assert_msg(t.lookups == 0 ? json_is_null(hit) : near(
+			    json_number_value(hit), (double)t.hits / (double)t.lookups),
+			    "%s %s: cache hit ratio, the runs %lld of %lld", name, check,
+			    (long long)t.hits, (long long)t.lookups);
+			n++;
+		}
+	json_decref(doc);
+	free(text);
+	return n;
+}
+
+/* The numbers in the golden files are the story's, recounted here from
+ * the runs the test generated: every SLO and group of the slo view in
+ * JSON, CSV, text and Markdown (good, total, bad, availability, budget and
+ * what is left, bad minutes, the longest bad stretch), and the checks
+ * view's counts. A golden file rewritten from a wrong report fails here,
+ * whatever the byte-for-byte comparison says. */
+START_TEST(test_golden_recount)
+{
+	static const char *const jsons[] = { "slo.json", "slo-by-region.json",
+		"slo-month-2026-11.json", "slo-no-data.json" };
+	static const char *const csvs[] = { "slo.csv", "slo-by-check.csv" };
+	static const char *const texts[] = { "slo.txt", "slo.md", "slo-by-region.txt",
+		"slo-month-2026-10.txt", "slo-month-2026-11.txt", "slo-window-1h.txt",
+		"slo-no-data.txt" };
+	int n = 0, rows;
+
+	for (size_t i = 0; i < sizeof(jsons) / sizeof(jsons[0]); i++) {
+		ck_assert_msg((rows = golden_slo_json(jsons[i])) >= 4, "%s: %d SLOs",
+		    jsons[i], rows);
+		n += rows;
+	}
+	for (size_t i = 0; i < sizeof(csvs) / sizeof(csvs[0]); i++) {
+		ck_assert_msg((rows = golden_slo_csv(csvs[i])) >= 4, "%s: %d rows",
+		    csvs[i], rows);
+		n += rows;
+	}
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		ck_assert_msg((rows = golden_slo_text(texts[i])) >= 1, "%s: %d rows",
+		    texts[i], rows);
+		n += rows;
+	}
+	ck_assert_int_eq(golden_checks_json("checks.json"), 6);
+	fprintf(stderr, "test_report: %d rows of the golden files agree with a "
+	    "recount of the runs\n", n + 6);
+}
+END_TEST
+
 /* A latency threshold configured after the data of 10-31 was stored: the
  * rollups before the day it is counted from (11-01) answer from the
  * sketch, and the report says so. */
@@ -1023,41 +1602,76 @@ START_TEST(test_checks_cache_facts)
 }
 END_TEST
 
+/* The story's runs: agent a runs check c at a * 10 s + c * 2 s and 30 s
+ * later in every minute; a failing stretch runs from the first failed run
+ * to the next passed one (every time below follows from that). */
+#define AT(min, a, c)	(BASE_MS + (min) * MIN_MS + (a) * 10000 + (c) * 2000)
+
 START_TEST(test_failover_facts)
 {
 	json_t *doc = run_json("failover", NULL, NULL);
-	json_t *eps = json_object_get(doc, "episodes"), *e, *fd;
+	json_t *eps = json_object_get(doc, "episodes"), *e, *fd, *r;
 
-	/* edge 23:10-23:20, central 23:50-00:10, and both 01:20-01:21; the
-	 * ap-south blip is one region, not an origin outage */
-	ck_assert_int_eq(json_array_size(eps), 4);
+	ck_assert_str_eq(json_string_value(json_object_get(doc, "resolution")), "run");
+	/* edge 23:10-23:20, central 23:50-00:10, ap-south's network (edge and
+	 * central there) and DNS (edge and central everywhere) */
+	ck_assert_int_eq(json_array_size(eps), 6);
+	/* edge: us-east's first failure to ap-south's first pass after */
 	e = json_array_get(eps, 0);
 	fd = json_object_get(e, "front_door");
 	ck_assert_str_eq(json_string_value(json_object_get(e, "origin")), "edge");
-	ck_assert_int_eq(IV(e, "from"), BASE_MS + 130 * MIN_MS);
-	ck_assert_int_eq(IV(e, "duration_ms"), 10 * MIN_MS);
+	ck_assert_str_eq(json_string_value(json_object_get(e, "resolution")), "run");
+	ck_assert_int_eq(IV(e, "from"), AT(130, 0, EDGE));
+	ck_assert_int_eq(IV(e, "to"), AT(140, 2, EDGE));
+	ck_assert(json_is_true(json_object_get(e, "absorbed")));
 	ck_assert(json_is_false(json_object_get(e, "impact")));
 	ck_assert(json_is_null(json_object_get(e, "time_to_recovery_ms")));
 	ck_assert_str_eq(json_string_value(json_object_get(fd, "kept_answering")), "yes");
 	ck_assert_int_eq(IV(fd, "bad"), 0);
+	/* 10 minutes of 6 front-door runs, less us-east's at 23:10:00, and
+	 * the 3 at 23:20:00, :10 and :20 */
+	ck_assert_int_eq(IV(fd, "total"), 60 - 1 + 3);
+	/* each region's own interval: us-east 23:10:02-23:20:02 */
+	ck_assert_int_eq(json_array_size(json_object_get(e, "regions")), 3);
+	r = find_by(json_object_get(e, "regions"), "region", "us-east");
+	ck_assert_int_eq(IV(r, "from"), AT(130, 0, EDGE));
+	ck_assert_int_eq(IV(r, "to"), AT(140, 0, EDGE));
+	ck_assert_int_eq(IV(r, "bad"), 20);
 	/* the failover costs about 250 ms */
 	ck_assert(fabs(NV(fd, "added_p50_ms") - 250) < 25);
+	/* central: the front door fails 23:50:30-23:52:00 in us-east (+10 s,
+	 * +20 s for the others): 9 runs; it passes again everywhere at
+	 * 23:52:20 */
 	e = json_array_get(eps, 1);
 	fd = json_object_get(e, "front_door");
 	ck_assert_str_eq(json_string_value(json_object_get(e, "origin")), "central");
-	ck_assert_int_eq(IV(e, "from"), BASE_MS + 170 * MIN_MS);
-	ck_assert_int_eq(IV(e, "duration_ms"), 20 * MIN_MS);
+	ck_assert_int_eq(IV(e, "from"), AT(170, 0, CENTRAL));
+	ck_assert_int_eq(IV(e, "to"), AT(190, 2, CENTRAL));
 	ck_assert(json_is_true(json_object_get(e, "impact")));
-	/* first origin failure 23:50, front door healthy again from 23:52 */
-	ck_assert_int_eq(IV(e, "time_to_recovery_ms"), 2 * MIN_MS);
+	ck_assert(json_is_false(json_object_get(e, "absorbed")));
+	ck_assert_int_eq(IV(e, "recovered_at"), AT(172, 2, FD));
+	ck_assert_int_eq(IV(e, "time_to_recovery_ms"), AT(172, 2, FD) -
+	    AT(170, 0, CENTRAL));
 	ck_assert_str_eq(json_string_value(json_object_get(fd, "kept_answering")),
 	    "partly");
 	ck_assert_int_eq(IV(fd, "bad"), 9);
-	ck_assert_int_eq(IV(fd, "total"), 120);
+	ck_assert_int_eq(IV(fd, "total"), 120 - 1 + 3);
+	/* ap-south's own network: the edge fails there only, and so does the
+	 * front door (5 of its runs start during the edge's interval) */
 	e = json_array_get(eps, 2);
-	ck_assert_int_eq(IV(e, "from"), BASE_MS + 260 * MIN_MS);
-	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(e,
-	    "front_door"), "kept_answering")), "no");
+	fd = json_object_get(e, "front_door");
+	ck_assert_str_eq(json_string_value(json_object_get(e, "origin")), "edge");
+	ck_assert_int_eq(IV(e, "from"), AT(220, 2, EDGE));
+	ck_assert_int_eq(IV(e, "to"), AT(223, 2, EDGE));
+	ck_assert_int_eq(json_array_size(json_object_get(e, "origin_regions")), 1);
+	ck_assert_int_eq(IV(fd, "bad"), 5);
+	ck_assert(json_is_false(json_object_get(e, "absorbed")));
+	/* DNS: the front door fails with everything */
+	e = json_array_get(eps, 4);
+	ck_assert_int_eq(IV(e, "from"), AT(260, 0, EDGE));
+	ck_assert_int_eq(IV(e, "to"), AT(261, 2, EDGE));
+	ck_assert_int_eq(IV(json_object_get(e, "front_door"), "bad"), 5);
+	ck_assert_int_eq(IV(e, "recovered_at"), AT(261, 2, FD));
 	json_decref(doc);
 }
 END_TEST
@@ -1066,19 +1680,27 @@ START_TEST(test_attribution_facts)
 {
 	json_t *doc = run_json("attribution", NULL, NULL);
 	json_t *svc = json_array_get(json_object_get(doc, "services"), 0);
-	json_t *causes = json_object_get(svc, "causes");
+	json_t *causes = json_object_get(svc, "causes"), *o;
+	/* the CDN's 30; ap-south's first front-door failure (00:40:20, 2 s
+	 * before its edge run fails) and DNS's first one per region (each 2 s
+	 * before that region's edge run) are the front door's own: nothing
+	 * else was failing there yet; the central outage's 9; ap-south's 5
+	 * other failures and DNS's other 3 come with both origins failing */
 	static const struct {
 		const char *cause;
 		int64_t minutes, bad;
 	} want[] = {
-		{ "front_door", 5, 30 }, { "edge", 0, 0 }, { "central", 2, 9 },
-		{ "all", 1, 6 }, { "region", 3, 6 },
+		{ "front_door", 5 + 1 + 1, 30 + 1 + 3 }, { "edge", 0, 0 },
+		{ "central", 2, 9 }, { "all", 3 + 1, 5 + 3 },
 	};
 	double share = 0;
+	size_t i, n[4] = { 0 };
 
+	ck_assert_str_eq(json_string_value(json_object_get(doc, "resolution")), "run");
 	ck_assert_str_eq(json_string_value(json_object_get(svc, "service")), "micro");
 	ck_assert_int_eq(IV(svc, "bad"), 51);
-	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+	ck_assert_int_eq(json_array_size(causes), 4);
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 		json_t *c = find_by(causes, "cause", want[i].cause);
 
 		ck_assert_msg(c != NULL, "cause %s missing", want[i].cause);
@@ -1091,6 +1713,19 @@ START_TEST(test_attribution_facts)
 		share += NV(c, "budget_share");
 	}
 	ck_assert(fabs(share - 51 / 9.0) < 1e-9);
+	/* every failed front-door run of the story, once, with its cause */
+	ck_assert_int_eq(json_array_size(json_object_get(svc, "runs")), 51);
+	json_array_foreach(json_object_get(svc, "runs"), i, o) {
+		const char *c = json_string_value(json_object_get(o, "cause"));
+
+		for (size_t k = 0; k < 4; k++)
+			n[k] += strcmp(c, want[k].cause) == 0;
+	}
+	for (size_t k = 0; k < 4; k++)
+		ck_assert_int_eq(n[k], want[k].bad);
+	/* the first run blamed on the central origin: us-east at 23:50:30 */
+	o = find_by(json_object_get(svc, "runs"), "cause", "central");
+	ck_assert_int_eq(IV(o, "at"), AT(170, 0, FD) + 30000);
 	json_decref(doc);
 }
 END_TEST
@@ -1098,33 +1733,46 @@ END_TEST
 START_TEST(test_incident_facts)
 {
 	json_t *doc = run_json("incidents", NULL, NULL);
-	json_t *list = json_object_get(doc, "incidents"), *o;
+	json_t *list = json_object_get(doc, "incidents"), *o, *c;
 
 	ck_assert_int_eq(json_array_size(list), 7);
 	o = find_by(list, "id", "inc-1");	/* the CDN outage */
 	ck_assert_str_eq(json_string_value(json_object_get(o, "first_failing_layer")),
 	    "front_door");
-	ck_assert_int_eq(IV(o, "first_failure_at"), BASE_MS + 90 * MIN_MS);
+	ck_assert_str_eq(json_string_value(json_object_get(o, "resolution")), "run");
+	ck_assert_int_eq(IV(o, "first_failure_at"), AT(90, 0, FD));
 	ck_assert_int_eq(IV(o, "notifications_sent"), 4);
+	ck_assert_int_eq(json_array_size(json_object_get(o, "causes")), 1);
 	o = find_by(list, "id", "inc-2");	/* the burn-rate page: checks from rollups */
 	ck_assert_str_eq(json_string_value(json_array_get(json_object_get(o, "checks"),
 	    0)), "micro-front-door");
 	ck_assert_int_eq(json_array_size(json_object_get(o, "regions")), 3);
 	ck_assert_int_eq(IV(o, "notifications_sent"), 1);
+	ck_assert_int_eq(json_array_size(json_object_get(o, "causes")), 0);
 	o = find_by(list, "id", "inc-4");	/* central: its origin failed first */
 	ck_assert_str_eq(json_string_value(json_object_get(o, "first_failing_layer")),
 	    "central");
+	ck_assert_int_eq(IV(o, "first_failure_at"), AT(170, 0, CENTRAL));
+	/* ... and its cause changed when the front door failed over */
+	ck_assert_int_eq(json_array_size(json_object_get(o, "causes")), 2);
+	c = json_array_get(json_object_get(o, "causes"), 1);
+	ck_assert_int_eq(IV(c, "at"), BASE_MS + 173 * MIN_MS);
+	ck_assert_str_eq(json_string_value(json_object_get(c, "cause")),
+	    "central origin failing, front door healthy: failover working");
+	ck_assert_int_eq(json_array_size(json_object_get(c, "regions")), 1);
 	o = find_by(list, "id", "inc-5");	/* the front door, caused by central */
 	ck_assert_str_eq(json_string_value(json_object_get(o, "first_failing_layer")),
 	    "central");
-	ck_assert_int_eq(IV(o, "first_failure_at"), BASE_MS + 170 * MIN_MS);
-	o = find_by(list, "id", "inc-6");	/* DNS: everything at once */
+	ck_assert_int_eq(IV(o, "first_failure_at"), AT(170, 0, CENTRAL));
+	o = find_by(list, "id", "inc-6");	/* DNS: us-east's front door first */
 	ck_assert_str_eq(json_string_value(json_object_get(o, "first_failing_layer")),
-	    "all");
+	    "front_door");
+	ck_assert_int_eq(IV(o, "first_failure_at"), AT(260, 0, FD));
 	o = find_by(list, "id", "inc-7");	/* still open: up to --now */
 	ck_assert(json_is_null(json_object_get(o, "resolved_at")));
 	ck_assert_int_eq(IV(o, "duration_ms"), 60 * MIN_MS);
 	ck_assert(json_is_null(json_object_get(o, "first_failing_layer")));
+	ck_assert(json_is_null(json_object_get(o, "resolution")));
 	json_decref(doc);
 }
 END_TEST
@@ -1230,6 +1878,9 @@ START_TEST(test_csv_parses)
 {
 	int nchk = 0, py = 0;
 
+	ck_assert_msg(T.python, "python3 does not run: install python3 "
+	    "(scripts/install-deps.sh test) for the second CSV reader");
+
 	for (size_t i = 0; i < NGOLDEN; i++) {
 		struct run r;
 		char path[PATH_MAX + 64];
@@ -1245,8 +1896,9 @@ START_TEST(test_csv_parses)
 		run_free(&r);
 	}
 	ck_assert_int_ge(nchk, 5);
+	ck_assert_int_eq(py, nchk);
 	fprintf(stderr, "test_report: %d CSV outputs parsed (RFC 4180 reader), %d by "
-	    "python3's csv module%s\n", nchk, py, T.python ? "" : " (no python3)");
+	    "python3's csv module\n", nchk, py);
 }
 END_TEST
 
@@ -1281,8 +1933,16 @@ load_schema(void)
 
 START_TEST(test_json_schema)
 {
-	json_t *schema = load_schema();
+	json_t *schema;
 	int nchk = 0, py = 0;
+
+	/* the second, independent validator must run: a missing module is a
+	 * failure, not a check that quietly drops out */
+	ck_assert_msg(T.jsonschema, "python3 %s: install python3-jsonschema "
+	    "(scripts/install-deps.sh test) for the second JSON Schema validator",
+	    T.python ? "has no jsonschema module with Draft202012Validator" :
+	    "does not run");
+	schema = load_schema();
 
 	for (size_t i = 0; i < NGOLDEN; i++) {
 		struct run r;
@@ -1317,9 +1977,9 @@ START_TEST(test_json_schema)
 		run_free(&r);
 	}
 	ck_assert_int_ge(nchk, 5);
+	ck_assert_int_eq(py, nchk);
 	fprintf(stderr, "test_report: %d JSON outputs valid against the schema (C "
-	    "validator), %d with python jsonschema%s\n", nchk, py, T.jsonschema ? "" :
-	    " (not installed: not run)");
+	    "validator), %d with python jsonschema\n", nchk, py);
 	json_decref(schema);
 }
 END_TEST
@@ -1646,7 +2306,8 @@ START_TEST(test_url_mode)
 	ck_assert_int_eq(json_array_size(json_object_get(b, "incidents")), 7);
 	json_array_foreach(json_object_get(a, "incidents"), i, x) {
 		static const char *const k[] = {
-			"id", "severity", "started_at", "resolved_at", "notifications_sent"
+			"id", "severity", "started_at", "resolved_at", "notifications_sent",
+			"causes"
 		};
 
 		y = json_array_get(json_object_get(b, "incidents"), i);
@@ -1699,8 +2360,9 @@ setup_all(void)
 	snprintf(T.live_conf, sizeof(T.live_conf), "%s/live.json", T.dir);
 	snprintf(T.golden, sizeof(T.golden), "%s/tests/golden/report", src);
 	snprintf(T.schema, sizeof(T.schema), "%s/dist/report.schema.json", src);
-	T.regen = getenv("VANTAGE_GOLDEN_REGEN") && strcmp(getenv("VANTAGE_GOLDEN_REGEN"),
-	    "1") == 0;
+	if (getenv("VANTAGE_GOLDEN_REGEN") != NULL)
+		fprintf(stderr, "test_report: VANTAGE_GOLDEN_REGEN is ignored: only "
+		    "`make golden-regen` rewrites the golden files\n");
 	T.python = system("python3 -c '' >/dev/null 2>&1") == 0;
 	T.jsonschema = T.python &&
 	    system("python3 -c 'import jsonschema; jsonschema.Draft202012Validator' "
@@ -1719,15 +2381,27 @@ setup_all(void)
 }
 
 int
-main(void)
+main(int argc, char **argv)
 {
-	Suite *s = suite_create("report");
-	TCase *golden = tcase_create("golden"), *facts = tcase_create("facts");
-	TCase *formats = tcase_create("formats"), *cli = tcase_create("cli");
-	TCase *api = tcase_create("api");
+	Suite *s;
+	TCase *golden, *facts, *formats, *cli, *api;
 	SRunner *sr;
 	int failed;
 
+	/* the golden files are rewritten on request only (make golden-regen),
+	 * never by a test run that happens to have a variable set */
+	if (argc == 2 && strcmp(argv[1], "--golden-regen") == 0)
+		T.regen = true;
+	else if (argc != 1) {
+		fprintf(stderr, "usage: test_report [--golden-regen]\n");
+		return 2;
+	}
+	s = suite_create("report");
+	golden = tcase_create("golden");
+	facts = tcase_create("facts");
+	formats = tcase_create("formats");
+	cli = tcase_create("cli");
+	api = tcase_create("api");
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	setup_all();
 	tcase_set_timeout(golden, 120);
@@ -1738,6 +2412,7 @@ main(void)
 	tcase_add_test(facts, test_minutes_pruned);
 	tcase_add_test(facts, test_old_schema);
 	tcase_add_test(facts, test_slo_recount);
+	tcase_add_test(facts, test_golden_recount);
 	tcase_add_test(facts, test_latency_approximate);
 	tcase_add_test(facts, test_checks_cache_facts);
 	tcase_add_test(facts, test_failover_facts);

@@ -22,6 +22,7 @@
 #include <sqlite3.h>
 
 #include "alert.h"
+#include "alert_cause.h"
 #include "alertconf.h"
 #include "cache.h"
 #include "collconf.h"
@@ -118,15 +119,16 @@ xfmt(const char *f, ...)
  * maintenance (NULL: none)} on the test DB, open the store and the alerter.
  * The collector "started" an hour ago. */
 static void
-env_open(struct env *e, const char *rules, const char *maint)
+env_open_tick(struct env *e, const char *tick, const char *rules,
+    const char *maint)
 {
 	char err[512], *text;
 
 	memset(e, 0, sizeof(*e));
 	e->now = time_now_ms();
 	text = xfmt("{\"db\": \"%s\", " AGENTS_JSON ", " SLOS_JSON ", \"alerts\": "
-	    "{\"tick\": \"1s\", " RECEIVERS_JSON ", \"rules\": [%s]%s%s}}", dbpath,
-	    rules, maint ? ", \"maintenance\": " : "", maint ? maint : "");
+	    "{\"tick\": \"%s\", " RECEIVERS_JSON ", \"rules\": [%s]%s%s}}", dbpath,
+	    tick, rules, maint ? ", \"maintenance\": " : "", maint ? maint : "");
 	e->col.conf = collconf_load_ctx(&e->cx, "t.json", text);
 	ck_assert_msg(e->col.conf != NULL, "config: %s\n%s", e->cx.nerrs ?
 	    e->cx.errs[0] : "?", text);
@@ -139,6 +141,13 @@ env_open(struct env *e, const char *rules, const char *maint)
 	e->col.started_ms = e->now - HOUR_MS;
 	e->al = alert_new(&e->col, err, sizeof(err));
 	ck_assert_msg(e->al != NULL, "%s", err);
+}
+
+/* env_open_tick with a tick of 1s (the tests call alert_evaluate). */
+static void
+env_open(struct env *e, const char *rules, const char *maint)
+{
+	env_open_tick(e, "1s", rules, maint);
 }
 
 /* Run the SLO engine on the test collector (the burn_rate rules read its
@@ -881,8 +890,8 @@ START_TEST(test_burn_rate)
 	ck_field_eq(&e, "burn_rate", "incidents", "rule_type", NULL);
 	ck_field_eq(&e, "fd-avail", "incidents", "slo", NULL);
 	ck_field_eq(&e, "", "incidents", "target", NULL);
-	ck_field_eq(&e, "SLO fd-avail is burning its error budget (page)",
-	    "incidents", "title", NULL);
+	ck_field_eq(&e, "SLO fd-avail is burning its error budget (page): 50.0x "
+	    "over 5m", "incidents", "title", NULL);
 	ck_field_has(&e, "page 1h/5m: burn 50.00 / 50.00 (threshold 14.4)  FIRING",
 	    "incidents", "summary", NULL);
 	ck_assert_int_eq((int64_t)(num(&e, "deliveries", "payload.details.1h", NULL) +
@@ -904,6 +913,12 @@ START_TEST(test_burn_rate)
 	    "incidents", "summary", NULL);
 	ck_field_eq(&e, "update", "deliveries", "event", "seq", "2", NULL);
 	ck_field_eq(&e, "ticket", "deliveries", "payload.severity", "seq", "2", NULL);
+	/* the update carries what the incident says now */
+	ck_field_has(&e, "ticket 1d/2h: burn 4.55 / 4.55 (threshold 3)  FIRING",
+	    "deliveries", "payload.summary", "seq", "2", NULL);
+	ck_field_has(&e, "is burning its error budget (ticket): 4.5x over 5m",
+	    "deliveries", "payload.title", "seq", "2", NULL);
+	ck_field_has(&e, "(ticket): 4.5x over 5m", "incidents", "title", NULL);
 	ck_assert_int_eq(eval(&e, t + 46 * MIN_MS), 0);
 
 	/* 3000 more: burn 30/3660/0.01 = 0.82, under every factor */
@@ -1476,7 +1491,7 @@ START_TEST(test_repeat)
 }
 END_TEST
 
-/* ---- layer-aware context ---- */
+/* ---- layer-aware context: the cause of an incident ---- */
 
 /* The front door fails in two regions while both origins pass: a CDN
  * problem, said in the incident and in its notifications. */
@@ -1511,47 +1526,490 @@ START_TEST(test_context_failover)
 	feed(&e, "a-us", "fd", "front_door", "OOO");
 	feed(&e, "a-eu", "fd", "front_door", "OOO");
 	ck_assert_int_eq(eval(&e, e.now), 1);
-	ck_field_eq(&e, "edge origin failing, front door healthy: failover is working",
+	ck_field_eq(&e, "edge origin failing, front door healthy: failover working",
 	    "incidents", "context", NULL);
 	env_close(&e);
 }
 END_TEST
 
-/* alert_layer_context's other sentences, and when it cannot tell. */
-START_TEST(test_context_sentences)
+/* Run patterns per region and layer (oldest first, 'F' failed, 'O' passed,
+ * "" none) and what an incident on `layer` says of them. Regions are
+ * ap-south, eu-central, us-east (the order of the lines). */
+static const struct {
+	const char	*name, *layer;
+	const char	*runs[3][3];	/* [region][front door, edge, central] */
+	const char	*cause;		/* NULL: none */
+	const char	*line0;		/* ap-south's line; NULL: not checked */
+} cause_cases[] = {
+	{ "cdn", "front_door",
+	  { { "FFF", "OOO", "OOO" }, { "FFF", "OOO", "OOO" }, { "OOO", "OOO", "OOO" } },
+	  "front door failing, origins healthy: CDN problem",
+	  "ap-south: front door failing (3 of 3 runs), edge healthy, central healthy" },
+	{ "edge too", "front_door",
+	  { { "FFF", "FFF", "OOO" }, { "FFF", "FFF", "OOO" }, { "OOO", "OOO", "OOO" } },
+	  "front door failing, edge origin failing too: failover is not covering it",
+	  "ap-south: front door failing (3 of 3 runs), edge failing (3 of 3 runs), "
+	  "central healthy" },
+	{ "central too", "front_door",
+	  { { "FFF", "OOO", "FFF" }, { "OOO", "OOO", "OOO" }, { "", "", "" } },
+	  "front door failing, central origin failing too: failover is not covering it",
+	  NULL },
+	{ "both origins, in different regions", "front_door",
+	  { { "FFF", "FFF", "OOO" }, { "FFF", "OOO", "FFF" }, { "", "", "" } },
+	  "front door failing, both origins failing too: failover is not covering it",
+	  NULL },
+	{ "everything", "front_door",
+	  { { "FFF", "FFF", "FFF" }, { "FFF", "OOO", "OOO" }, { "", "", "" } },
+	  "front door and every origin failing: the app is down",
+	  "ap-south: front door failing (3 of 3 runs), edge failing (3 of 3 runs), "
+	  "central failing (3 of 3 runs)" },
+	{ "the one origin", "front_door",
+	  { { "FFF", "FFF", "" }, { "", "", "" }, { "", "", "" } },
+	  "front door and every origin failing: the app is down",
+	  "ap-south: front door failing (3 of 3 runs), edge failing (3 of 3 runs)" },
+	{ "2 of the newest 3", "front_door",
+	  { { "OOOFOF", "OOO", "OOO" }, { "", "", "" }, { "", "", "" } },
+	  "front door failing, origins healthy: CDN problem",
+	  "ap-south: front door failing (2 of 3 runs), edge healthy, central healthy" },
+	{ "1 of the newest 3 is not failing", "front_door",
+	  { { "FFFFOO", "FFF", "OOO" }, { "", "", "" }, { "", "", "" } },
+	  NULL,
+	  "ap-south: front door 1 of 3 runs failed, edge failing (3 of 3 runs), "
+	  "central healthy" },
+	{ "an origin with 1 of 3 failed is not failing", "front_door",
+	  { { "FFF", "OFO", "OOO" }, { "", "", "" }, { "", "", "" } },
+	  "front door failing, origins healthy: CDN problem",
+	  "ap-south: front door failing (3 of 3 runs), edge 1 of 3 runs failed, "
+	  "central healthy" },
+	{ "two runs so far", "front_door",
+	  { { "FF", "O", "OO" }, { "", "", "" }, { "", "", "" } },
+	  "front door failing, origins healthy: CDN problem",
+	  "ap-south: front door failing (2 of 2 runs), edge healthy, central healthy" },
+	{ "edge failover", "edge",
+	  { { "OOO", "FFF", "OOO" }, { "OOO", "FFF", "OOO" }, { "OOO", "OOO", "OOO" } },
+	  "edge origin failing, front door healthy: failover working", NULL },
+	{ "central failover", "central",
+	  { { "OOO", "OOO", "FFF" }, { "", "", "" }, { "", "", "" } },
+	  "central origin failing, front door healthy: failover working", NULL },
+	{ "edge not covered", "edge",
+	  { { "FFF", "FFF", "OOO" }, { "OOO", "FFF", "OOO" }, { "", "", "" } },
+	  "front door failing, edge origin failing too: failover is not covering it",
+	  NULL },
+	{ "edge, everything down", "edge",
+	  { { "FFF", "FFF", "FFF" }, { "", "", "" }, { "", "", "" } },
+	  "front door and every origin failing: the app is down", NULL },
+	{ "edge, the front door fails elsewhere", "edge",
+	  { { "OOO", "FFF", "OOO" }, { "FFF", "OOO", "OOO" }, { "", "", "" } },
+	  "edge origin failing, front door healthy: failover working", NULL },
+	{ "no origin data", "front_door",
+	  { { "FFF", "", "" }, { "", "", "" }, { "", "", "" } },
+	  NULL, "ap-south: front door failing (3 of 3 runs)" },
+	{ "origins only where the front door passes", "front_door",
+	  { { "FFF", "", "" }, { "OOO", "OOO", "OOO" }, { "", "", "" } },
+	  NULL, "ap-south: front door failing (3 of 3 runs), edge no recent runs, "
+	  "central no recent runs" },
+	{ "edge without front-door data", "edge",
+	  { { "", "FFF", "OOO" }, { "", "", "" }, { "", "", "" } },
+	  NULL, "ap-south: edge failing (3 of 3 runs), central healthy" },
+	{ "an edge incident while the edge passes", "edge",
+	  { { "FFF", "FOO", "OOO" }, { "", "", "" }, { "", "", "" } },
+	  NULL, NULL },
+	{ "origins judged up to the front door's newest failure", "front_door",
+	  { { "FFFFO", "FFFOO", "FFFOO" }, { "", "", "" }, { "", "", "" } },
+	  "front door and every origin failing: the app is down",
+	  "ap-south: front door failing (2 of 3 runs), edge failing (2 of 3 runs), "
+	  "central failing (2 of 3 runs)" },
+	{ "an origin failing only after that", "front_door",
+	  { { "FFFO", "OOOFF", "OOOOO" }, { "", "", "" }, { "", "", "" } },
+	  "front door failing, origins healthy: CDN problem",
+	  "ap-south: front door failing (2 of 3 runs), edge healthy, central healthy" },
+	{ "the front door judged up to the edge's newest failure", "edge",
+	  { { "OOOFF", "FFFO", "OOOOO" }, { "", "", "" }, { "", "", "" } },
+	  "edge origin failing, front door healthy: failover working",
+	  "ap-south: front door healthy, edge failing (2 of 3 runs), central healthy" },
+	{ "layer other", "other",
+	  { { "FFF", "OOO", "OOO" }, { "", "", "" }, { "", "", "" } },
+	  NULL, NULL },
+};
+
+/* alert_cause_line and alert_cause_regions over the table: runs a second
+ * apart, fed newest first (the newest by start time count, not the last
+ * added). */
+START_TEST(test_cause_table)
+{
+	static const char *const regions[] = { "ap-south", "eu-central", "us-east" };
+	struct cause_matrix m;
+	char *line;
+	json_t *lines;
+	size_t nregions = 0;
+
+	memset(&m, 0, sizeof(m));
+	for (int r = 2; r >= 0; r--)
+		for (int l = 0; l < CAUSE_NLAYERS; l++) {
+			const char *p = cause_cases[_i].runs[r][l];
+
+			for (size_t k = strlen(p); k-- > 0; )
+				alert_cause_add(&m, regions[r], l, 1000000 + (int64_t)k * 1000,
+				    p[k] == 'O');
+		}
+	for (int r = 0; r < 3; r++) {
+		bool any = false;
+
+		for (int l = 0; l < CAUSE_NLAYERS; l++)
+			any |= cause_cases[_i].runs[r][l][0] != '\0';
+		nregions += any;
+	}
+	line = alert_cause_line(&m, alert_cause_layer(cause_cases[_i].layer));
+	if (cause_cases[_i].cause == NULL)
+		ck_assert_msg(line == NULL, "%s: cause \"%s\", want none",
+		    cause_cases[_i].name, line);
+	else {
+		ck_assert_msg(line != NULL, "%s: no cause", cause_cases[_i].name);
+		ck_assert_msg(strcmp(line, cause_cases[_i].cause) == 0,
+		    "%s: cause \"%s\", want \"%s\"", cause_cases[_i].name, line,
+		    cause_cases[_i].cause);
+	}
+	free(line);
+	lines = alert_cause_regions(&m, alert_cause_layer(cause_cases[_i].layer));
+	ck_assert_uint_eq(json_array_size(lines), nregions);
+	if (cause_cases[_i].line0 != NULL) {
+		json_t *x = json_array_get(lines, 0);
+		const char *got = json_string_value(json_object_get(x, "line"));
+
+		ck_assert_str_eq(json_string_value(json_object_get(x, "region")),
+		    "ap-south");
+		ck_assert_msg(got && strcmp(got, cause_cases[_i].line0) == 0,
+		    "%s: line \"%s\", want \"%s\"", cause_cases[_i].name, got,
+		    cause_cases[_i].line0);
+	}
+	json_decref(lines);
+	alert_cause_clear(&m);
+}
+END_TEST
+
+/* The line of the region at index i of lines ({"region", "line"}), or "". */
+static const char *
+line_at(json_t *lines, size_t i)
+{
+	const char *s = json_string_value(json_object_get(json_array_get(lines, i),
+	    "line"));
+
+	return s ? s : "";
+}
+
+/* What alert_cause_read takes from the store: inconclusive runs are
+ * skipped, two agents of one region count as one region (their newest runs
+ * by start time), runs older than CAUSE_STALE_MS are not "now", other
+ * services say nothing. */
+START_TEST(test_cause_read)
 {
 	struct env e;
-	char *s;
+	struct cause_matrix m;
+	char err[256], *line;
+	json_t *lines;
+	int64_t t;
 
 	env_open(&e, FD_DOWN, NULL);
-	/* no data at all: nothing to say */
-	ck_assert_ptr_null(alert_layer_context(e.col.st, "micro", "front_door", e.now));
-	ck_assert_ptr_null(alert_layer_context(e.col.st, "micro", "other", e.now));
-	ck_assert_ptr_null(alert_layer_context(e.col.st, NULL, "edge", e.now));
+	t = e.now;
+	/* us-east: a-us failed 3 in a row 9 minutes ago, then 2 inconclusive
+	 * failures (skipped), then a-us2 passed */
+	feed_body(&e, "a-us", "fd", "front_door", "FFF", t - 9 * MIN_MS, 1000, 50000,
+	    NULL);
+	feed_body(&e, "a-us", "fd", "front_door", "FF", t - 60000, 1000, 50000,
+	    "{\"inconclusive\": true}");
+	feed_body(&e, "a-us2", "fd", "front_door", "O", t - 30000, 1000, 50000, NULL);
+	/* its edge passed just before those failures (the origins are judged
+	 * up to the front door's newest failure) */
+	feed_body(&e, "a-us", "edge", "edge", "OOO", t - 9 * MIN_MS - 5000, 1000,
+	    50000, NULL);
+	/* eu-central: failing; its edge runs are 11 minutes old */
+	feed_body(&e, "a-eu", "fd", "front_door", "FFF", t - 5000, 1000, 50000, NULL);
+	feed_body(&e, "a-eu", "edge", "edge", "FFF", t - 11 * MIN_MS, 1000, 50000,
+	    NULL);
+	memset(&m, 0, sizeof(m));
+	ck_assert_msg(alert_cause_read(e.col.st, "micro", t, &m, err, sizeof(err)) ==
+	    0, "%s", err);
+	lines = alert_cause_regions(&m, CAUSE_FRONT_DOOR);
+	ck_assert_uint_eq(json_array_size(lines), 2);
+	ck_assert_str_eq(line_at(lines, 0), "eu-central: front door failing (3 of 3 "
+	    "runs), edge no recent runs");
+	/* O (a-us2, 30 s ago), then F F of a-us's three */
+	ck_assert_str_eq(line_at(lines, 1), "us-east: front door failing (2 of 3 "
+	    "runs), edge healthy");
+	json_decref(lines);
+	/* the front door fails in both; the only origin data is healthy */
+	line = alert_cause_line(&m, CAUSE_FRONT_DOOR);
+	ck_assert_str_eq(line, "front door failing, origins healthy: CDN problem");
+	free(line);
+	alert_cause_clear(&m);
+	/* two minutes on, a-us's runs are stale: only a-us2's pass is now, and
+	 * no edge run anywhere (the edge leaves the lines) */
+	ck_assert_msg(alert_cause_read(e.col.st, "micro", t + 2 * MIN_MS, &m, err,
+	    sizeof(err)) == 0, "%s", err);
+	lines = alert_cause_regions(&m, CAUSE_FRONT_DOOR);
+	ck_assert_str_eq(line_at(lines, 1), "us-east: front door healthy");
+	json_decref(lines);
+	alert_cause_clear(&m);
+	ck_assert_msg(alert_cause_read(e.col.st, "other", t, &m, err, sizeof(err)) ==
+	    0, "%s", err);
+	ck_assert_uint_eq(m.n, 0);
+	ck_assert_ptr_null(alert_cause_line(&m, CAUSE_FRONT_DOOR));
+	alert_cause_clear(&m);
+	env_close(&e);
+}
+END_TEST
 
+static int
+cause_row(const struct incident_cause_row *r, void *arg)
+{
+	json_t *regions = r->regions ? json_loads(r->regions, 0, NULL) : NULL;
+
+	ck_assert_msg(r->regions == NULL || json_is_array(regions), "regions %s",
+	    r->regions);
+	json_array_append_new(arg, json_pack("{s:I, s:I, s:s, s:o}", "incident",
+	    (json_int_t)r->incident_id, "at", (json_int_t)r->at, "cause", r->cause,
+	    "regions", regions ? regions : json_null()));
+	return 0;
+}
+
+/* The cause history of incident: a new array of {incident, at, cause,
+ * regions}, oldest first. */
+static json_t *
+causes(struct env *e, int64_t incident)
+{
+	json_t *arr = json_array();
+	char err[256];
+
+	ck_assert_msg(store_incident_causes_of(e->col.st, incident, cause_row, arr,
+	    err, sizeof(err)) == 0, "causes: %s", err);
+	return arr;
+}
+
+/* Field k ("cause", "at") of the i-th row of a cause history. */
+#define H_STR(h, i, k) json_string_value(json_object_get(json_array_get(h, i), k))
+#define H_INT(h, i, k) json_integer_value(json_object_get(json_array_get(h, i), k))
+#define H_LINE(h, i, r) line_at(json_object_get(json_array_get(h, i), "regions"), r)
+
+/* While an incident is open its cause is judged again at every
+ * evaluation: a new line is one more row of its history (the first when
+ * it opens) and its context, never a notification; the same line again
+ * adds nothing. Its title and summary follow the regions failing now, also
+ * without a notification; while no region fails (recovering) it keeps its
+ * last words, and the resolve carries them and the last cause. */
+START_TEST(test_cause_history)
+{
+	struct env e;
+	json_t *h;
+	char *detail = NULL, err[256];
+	int64_t t;
+
+	env_open(&e, FD_DOWN, NULL);
+	t = e.now;
 	feed(&e, "a-us", "fd", "front_door", "FFF");
-	feed(&e, "a-us", "edge", "edge", "FFF");
+	feed(&e, "a-eu", "fd", "front_door", "FFF");
+	feed(&e, "a-ap", "fd", "front_door", "OOO");
+	feed(&e, "a-us", "edge", "edge", "OOO");
+	feed(&e, "a-eu", "edge", "edge", "OOO");
 	feed(&e, "a-us", "central", "central", "OOO");
-	s = alert_layer_context(e.col.st, "micro", "front_door", e.now);
-	ck_assert_str_eq(s, "front door failing, edge origin failing too: failover "
-	    "is not covering it");
-	free(s);
-	s = alert_layer_context(e.col.st, "micro", "edge", e.now);
-	ck_assert_str_eq(s, "edge origin failing, front door failing too: failover "
-	    "is not covering it");
-	free(s);
-	/* another service's data says nothing about this one */
-	ck_assert_ptr_null(alert_layer_context(e.col.st, "other-service", "front_door",
-	    e.now));
-	/* five minutes on, the data is out of the window */
-	ck_assert_ptr_null(alert_layer_context(e.col.st, "micro", "edge",
-	    e.now + 6 * MIN_MS));
+	ck_assert_int_eq(eval(&e, t), 1);
+	h = causes(&e, 1);
+	ck_assert_uint_eq(json_array_size(h), 1);
+	ck_assert_str_eq(H_STR(h, 0, "cause"), "front door failing, origins healthy: "
+	    "CDN problem");
+	ck_assert_int_eq(H_INT(h, 0, "at"), t);
+	ck_assert_str_eq(H_LINE(h, 0, 0), "ap-south: front door healthy, edge no "
+	    "recent runs, central no recent runs");
+	ck_assert_str_eq(H_LINE(h, 0, 2), "us-east: front door failing (3 of 3 runs), "
+	    "edge healthy, central healthy");
+	json_decref(h);
+	ck_assert_msg(store_incident_regions_of(e.col.st, 1, &detail, err,
+	    sizeof(err)) == 1, "%s", err);
+	ck_assert_ptr_nonnull(detail);
+	ck_assert_ptr_nonnull(strstr(detail, "eu-central: front door failing (3 of 3 "
+	    "runs), edge healthy, central no recent runs"));
+	free(detail);
 
-	feed(&e, "a-us", "central", "central", "FFFFFFFFFF");
-	s = alert_layer_context(e.col.st, "micro", "front_door", e.now);
-	ck_assert_str_eq(s, "front door failing, both origins failing too: an origin "
-	    "outage is reaching users");
-	free(s);
+	/* the same again: nothing new */
+	ck_assert_int_eq(eval(&e, t + 1000), 0);
+	h = causes(&e, 1);
+	ck_assert_uint_eq(json_array_size(h), 1);
+	json_decref(h);
+
+	/* the edge origin fails in us-east too, then the front door again:
+	 * the cause changes, no one is told; the summary gives the newest
+	 * failure count */
+	feed_body(&e, "a-us", "edge", "edge", "FFF", t + 1000, 1000, 50000, NULL);
+	feed_body(&e, "a-us", "fd", "front_door", "F", t + 3500, 1000, 50000, NULL);
+	ck_assert_int_eq(eval(&e, t + 5000), 0);
+	h = causes(&e, 1);
+	ck_assert_uint_eq(json_array_size(h), 2);
+	ck_assert_str_eq(H_STR(h, 1, "cause"), "front door failing, edge origin "
+	    "failing too: failover is not covering it");
+	ck_assert_int_eq(H_INT(h, 1, "at"), t + 5000);
+	ck_assert_str_eq(H_LINE(h, 1, 2), "us-east: front door failing (3 of 3 runs), "
+	    "edge failing (3 of 3 runs), central healthy");
+	json_decref(h);
+	ck_field_eq(&e, "front door failing, edge origin failing too: failover is not "
+	    "covering it", "incidents", "context", NULL);
+	ck_field_has(&e, "us-east: 4 failures in a row", "incidents", "summary", NULL);
+	ck_assert_int_eq(count(&e, "deliveries", NULL), 2);
+	ck_field_eq(&e, "1", "incidents", "transitions", NULL);
+
+	/* a third region fails: the title says so, still no notification */
+	feed_body(&e, "a-ap", "fd", "front_door", "FFF", t + 1000, 1000, 50000, NULL);
+	ck_assert_int_eq(eval(&e, t + 6000), 0);
+	ck_field_eq(&e, "fd failing in 3 regions", "incidents", "title", NULL);
+	ck_assert_int_eq((int64_t)num(&e, "incidents", "updated_at", NULL), t + 6000);
+	ck_assert_int_eq(count(&e, "deliveries", NULL), 2);
+	h = causes(&e, 1);
+	ck_assert_uint_eq(json_array_size(h), 2);
+	json_decref(h);
+
+	/* recovering: one pass everywhere, no region fails 3 in a row now:
+	 * the incident keeps its words (its cause too: F F O is still 2 of 3) */
+	feed_body(&e, "a-us", "fd", "front_door", "O", t + 7000, 1000, 50000, NULL);
+	feed_body(&e, "a-eu", "fd", "front_door", "O", t + 7000, 1000, 50000, NULL);
+	feed_body(&e, "a-ap", "fd", "front_door", "O", t + 7000, 1000, 50000, NULL);
+	ck_assert_int_eq(eval(&e, t + 8000), 0);
+	ck_field_eq(&e, "fd failing in 3 regions", "incidents", "title", NULL);
+	ck_field_has(&e, "us-east: 4 failures in a row", "incidents", "summary", NULL);
+	h = causes(&e, 1);
+	ck_assert_uint_eq(json_array_size(h), 2);
+	json_decref(h);
+
+	/* resolved: the resolve carries the last title and cause */
+	feed_body(&e, "a-us", "fd", "front_door", "O", t + 9000, 1000, 50000, NULL);
+	feed_body(&e, "a-eu", "fd", "front_door", "O", t + 9000, 1000, 50000, NULL);
+	ck_assert_int_eq(eval(&e, t + 10000), 1);
+	ck_field_eq(&e, "resolved", "incidents", "status", NULL);
+	one_each(&e, 1, "trigger,resolve");
+	ck_field_eq(&e, "fd failing in 3 regions", "deliveries", "payload.title",
+	    "event", "resolve", "receiver", "r1", NULL);
+	ck_field_eq(&e, "front door failing, edge origin failing too: failover is not "
+	    "covering it", "deliveries", "payload.context", "event", "resolve",
+	    "receiver", "r2", NULL);
+	ck_field_has(&e, "it was: ", "deliveries", "payload.summary", "event",
+	    "resolve", "receiver", "r2", NULL);
+	ck_field_eq(&e, "front door failing, origins healthy: CDN problem",
+	    "deliveries", "payload.context", "event", "trigger", "receiver", "r2",
+	    NULL);
+	env_close(&e);
+}
+END_TEST
+
+/* A notification carries what the incident says at that evaluation: a
+ * reminder after the cause changed carries the new cause and title. */
+START_TEST(test_cause_in_reminder)
+{
+	struct env e;
+	int64_t t;
+
+	env_open(&e, "{\"name\": \"fd-down\", \"type\": \"check_down\", \"selector\": "
+	    "{\"layer\": \"front_door\"}, \"repeat\": \"1m\", \"receivers\": "
+	    "[\"r1\"]}", NULL);
+	t = e.now;
+	feed(&e, "a-us", "fd", "front_door", "FFF");
+	feed(&e, "a-eu", "fd", "front_door", "FFF");
+	feed(&e, "a-us", "edge", "edge", "OOO");
+	feed(&e, "a-us", "central", "central", "OOO");
+	ck_assert_int_eq(eval(&e, t), 1);
+	feed_body(&e, "a-us", "central", "central", "FFF", t + 1000, 1000, 50000, NULL);
+	feed_body(&e, "a-us", "fd", "front_door", "F", t + 3500, 1000, 50000, NULL);
+	feed_body(&e, "a-ap", "fd", "front_door", "FFF", t + 1000, 1000, 50000, NULL);
+	ck_assert_int_eq(eval(&e, t + 30000), 0);
+	ck_assert_int_eq(eval(&e, t + 61000), 1);
+	ck_field_eq(&e, "front door failing, central origin failing too: failover is "
+	    "not covering it", "deliveries", "payload.context", "event", "reminder",
+	    NULL);
+	ck_field_eq(&e, "fd failing in 3 regions", "deliveries", "payload.title",
+	    "event", "reminder", NULL);
+	ck_field_eq(&e, "front door failing, origins healthy: CDN problem",
+	    "deliveries", "payload.context", "event", "trigger", NULL);
+	env_close(&e);
+}
+END_TEST
+
+/* ---- run-driven evaluation ---- */
+
+/* alert_evaluate_runs judges only the rules runs decide: a burn_rate rule
+ * that burns waits for the full evaluation (the tick). The burn incident's
+ * cause is that of the SLO's layer in the one service its series have. */
+START_TEST(test_evaluate_runs_only)
+{
+	struct env e;
+	char pattern[61], err[256];
+	int64_t t;
+
+	env_open(&e, FD_DOWN ", {\"name\": \"fd-burn\", \"type\": \"burn_rate\", "
+	    "\"slo\": \"fd-avail\", \"receivers\": [\"r1\"]}", NULL);
+	env_engine(&e);
+	for (int i = 0; i < 60; i++)
+		pattern[i] = i % 2 ? 'O' : 'F';
+	pattern[60] = '\0';
+	t = e.now - e.now % MIN_MS;
+	feed_body(&e, "a-us", "fd", "front_door", pattern, t - 10 * MIN_MS, 10000,
+	    50000, NULL);
+	feed(&e, "a-us", "fd", "front_door", "FFF");
+	feed(&e, "a-eu", "fd", "front_door", "FFF");
+	feed(&e, "a-us", "edge", "edge", "OOO");
+	engine_now(&e);
+	ck_assert_int_eq(alert_evaluate_runs(e.al, e.now, err, sizeof(err)), 1);
+	ck_assert_int_eq(count(&e, "incidents", "rule", "fd-down", NULL), 1);
+	ck_assert_int_eq(count(&e, "incidents", "rule", "fd-burn", NULL), 0);
+	ck_assert_int_eq(eval(&e, e.now + 1000), 1);
+	ck_assert_int_eq(count(&e, "incidents", "rule", "fd-burn", NULL), 1);
+	ck_field_eq(&e, "front door failing, origins healthy: CDN problem",
+	    "incidents", "context", "rule", "fd-burn", NULL);
+	ck_field_has(&e, "SLO fd-avail is burning its error budget (page): ",
+	    "incidents", "title", "rule", "fd-burn", NULL);
+	env_close(&e);
+}
+END_TEST
+
+static bool
+incident_opened(struct env *e)
+{
+	return count(e, "incidents", NULL) == 1;
+}
+
+/* The alerter's thread evaluates when results arrive, not on its tick (an
+ * hour here); a burst of wake-ups makes one or two evaluations, not one
+ * each. */
+START_TEST(test_wake)
+{
+	struct env e;
+	char err[256];
+	int64_t wakes = 0, runs = 0, ticks = 0, deadline;
+
+	env_open_tick(&e, "1h", FD_DOWN, NULL);
+	ck_assert_msg(alert_start(e.al, err, sizeof(err)) == 0, "%s", err);
+	/* the first evaluation is the tick's, at start */
+	deadline = time_now_ms() + 10000;
+	do {
+		alert_counters(e.al, &wakes, &runs, &ticks);
+		if (ticks == 1)
+			break;
+		usleep(10000);
+	} while (time_now_ms() < deadline);
+	ck_assert_int_eq(ticks, 1);
+	feed(&e, "a-us", "fd", "front_door", "FFF");
+	feed(&e, "a-eu", "fd", "front_door", "FFF");
+	usleep(300000);
+	ck_assert(!incident_opened(&e));
+	for (int i = 0; i < 1000; i++)
+		alert_wake(e.al);
+	deadline = time_now_ms() + 10000;
+	while (!incident_opened(&e) && time_now_ms() < deadline)
+		usleep(10000);
+	ck_assert_msg(incident_opened(&e), "no incident 10 s after the results");
+	/* whatever evaluation is still due runs within the 200 ms gap */
+	usleep(600000);
+	alert_counters(e.al, &wakes, &runs, &ticks);
+	ck_assert_int_eq(wakes, 1000);
+	ck_assert_int_eq(ticks, 1);
+	ck_assert_msg(runs >= 1 && runs <= 2, "%lld evaluations for 1000 wake-ups",
+	    (long long)runs);
+	alert_stop(e.al);
 	env_close(&e);
 }
 END_TEST
@@ -2031,7 +2489,13 @@ main(void)
 	tcase_add_test(tc, test_repeat);
 	tcase_add_test(tc, test_context_cdn);
 	tcase_add_test(tc, test_context_failover);
-	tcase_add_test(tc, test_context_sentences);
+	tcase_add_loop_test(tc, test_cause_table, 0, (int)(sizeof(cause_cases) /
+	    sizeof(cause_cases[0])));
+	tcase_add_test(tc, test_cause_read);
+	tcase_add_test(tc, test_cause_history);
+	tcase_add_test(tc, test_cause_in_reminder);
+	tcase_add_test(tc, test_evaluate_runs_only);
+	tcase_add_test(tc, test_wake);
 	tcase_add_test(tc, test_delivery_queue);
 	tcase_add_test(tc, test_delivery_claim_once);
 	suite_add_tcase(s, tc);

@@ -171,15 +171,26 @@ function incidentsView(ans) {
 		return null;
 	return h('div', { class: 'panel alert-panel', id: 'incidents' },
 	    h('h2', null, `Open incidents (${open.length})`),
-	    h('ul', { class: 'incidents' }, open.map(i => h('li', { dataset: { incident: i.id } },
-		h('span', { class: `badge sev-${i.severity === 'page' ? 'page' : 'ticket'}` },
-		    (i.severity || 'alert').toUpperCase()), ' ',
-		i.slo ? h('a', { href: link({ page: 'slo', slo: i.slo }) }, i.title || i.slo) :
-		    i.check ? h('a', { href: link({ page: 'check', check: i.check }) }, i.title || i.check) :
-			h('strong', null, i.title || i.rule || i.id),
-		h('span', { class: 'muted' }, ` · for ${fmt.age(i.duration_ms)}`,
-		    i.regions && i.regions.length ? ` · ${i.regions.join(', ')}` : '',
-		    i.summary ? ` · ${i.summary}` : '')))));
+	    h('ul', { class: 'incidents' }, open.map(incidentItem)));
+}
+
+// One open incident: its title, then what it says now, each part on its
+// own line: the cause, one line per region (the cause's evidence), the
+// summary (its own lines kept: white-space: pre-line).
+function incidentItem(i) {
+	const detail = i.regions_detail || [];
+	return h('li', { dataset: { incident: i.id } },
+	    h('span', { class: `badge sev-${i.severity === 'page' ? 'page' : 'ticket'}` },
+		(i.severity || 'alert').toUpperCase()), ' ',
+	    i.slo ? h('a', { href: link({ page: 'slo', slo: i.slo }) }, i.title || i.slo) :
+		i.check ? h('a', { href: link({ page: 'check', check: i.check }) }, i.title || i.check) :
+		    h('strong', null, i.title || i.rule || i.id),
+	    h('span', { class: 'muted' }, ` · for ${fmt.age(i.duration_ms)}`,
+		i.regions && i.regions.length ? ` · ${i.regions.join(', ')}` : ''),
+	    i.cause ? h('div', { class: 'cause' }, i.cause) : null,
+	    detail.length ? h('ul', { class: 'cause-regions' },
+		detail.map(line => h('li', null, line))) : null,
+	    i.summary ? h('div', { class: 'incident-summary muted' }, i.summary) : null);
 }
 
 function silentView(ans, matrix) {
