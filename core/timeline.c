@@ -69,6 +69,15 @@ timeline_stretches(const struct tl_run *v, size_t n, int64_t end,
 	return k;
 }
 
+/* qsort that accepts an empty (possibly NULL) array: qsort's base must
+ * never be NULL, even for n == 0 */
+static void
+sort_n(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(base, n, size, cmp);
+}
+
 static int
 cmp_interval(const void *pa, const void *pb)
 {
@@ -88,7 +97,7 @@ timeline_union(struct tl_interval *v, size_t n)
 
 	if (n == 0)
 		return 0;
-	qsort(v, n, sizeof(*v), cmp_interval);
+	sort_n(v, n, sizeof(*v), cmp_interval);
 	for (size_t i = 1; i < n; i++) {
 		struct tl_interval *c = &v[k];
 
@@ -277,7 +286,7 @@ timeline_finish(struct timeline *tl)
 		rn[i].name = tl->regions[i];
 		rn[i].old = (uint32_t)i;
 	}
-	qsort(rn, tl->nregions, sizeof(*rn), cmp_rname);
+	sort_n(rn, tl->nregions, sizeof(*rn), cmp_rname);
 	for (size_t i = 0; i < tl->nregions; i++) {
 		to_new[rn[i].old] = (uint32_t)i;
 		names[i] = tl->regions[rn[i].old];
@@ -291,7 +300,7 @@ timeline_finish(struct timeline *tl)
 	for (int l = 0; l < MLAYER_COUNT; l++) {
 		for (size_t i = 0; i < tl->nruns[l]; i++)
 			tl->runs[l][i].region = to_new[tl->runs[l][i].region];
-		qsort(tl->runs[l], tl->nruns[l], sizeof(*tl->runs[l]), cmp_run);
+		sort_n(tl->runs[l], tl->nruns[l], sizeof(*tl->runs[l]), cmp_run);
 	}
 	for (size_t r = 0; r < tl->nregions; r++)
 		for (int l = 0; l < MLAYER_COUNT; l++)
@@ -411,7 +420,7 @@ fd_passed_us(const struct timeline *tl, int64_t from, int64_t to, int64_t **out)
 	for (; i < n && v[i].start < to; i++)
 		if (v[i].state == TL_GOOD)
 			o[k++] = v[i].total_us;
-	qsort(o, k, sizeof(*o), cmp_i64);
+	sort_n(o, k, sizeof(*o), cmp_i64);
 	*out = o;
 	return k;
 }
@@ -476,7 +485,7 @@ timeline_episodes(const struct timeline *tl, int layer, int64_t baseline_ms,
 			all[j].region = (uint32_t)r;
 			all[j++].iv = tl->lr[r][layer].v[q];
 		}
-	qsort(all, n, sizeof(*all), cmp_part);
+	sort_n(all, n, sizeof(*all), cmp_part);
 	ev = xcalloc(n, sizeof(*ev));
 	while (i < n) {
 		struct tl_episode *e = &ev[k++];
@@ -584,7 +593,7 @@ timeline_first_failure(const struct timeline *tl, int64_t at, int64_t lookback,
 				v[j].to = tl->lr[r][l].v[q].to;
 				v[j++].layer = l;
 			}
-	qsort(v, n, sizeof(*v), cmp_lspan);
+	sort_n(v, n, sizeof(*v), cmp_lspan);
 	for (size_t i = 0; i < n; ) {
 		int64_t from = v[i].from, to = v[i].to;
 		int kind;
@@ -687,7 +696,7 @@ timeline_load(struct store *st, const struct selector *sel, int64_t from,
 		if ((size_t)ids[i] > maxid)
 			maxid = (size_t)ids[i];
 	}
-	qsort(svcs, nids, sizeof(*svcs), cmp_str);
+	sort_n(svcs, nids, sizeof(*svcs), cmp_str);
 	for (size_t i = 0; i < nids; i++)
 		if (ns == 0 || strcmp(svcs[i], svcs[ns - 1]) != 0)
 			svcs[ns++] = svcs[i];
@@ -866,7 +875,7 @@ timeline_slo_stretches(struct store *st, const struct slo_config *slo,
 		if ((size_t)ids[i] > maxid)
 			maxid = (size_t)ids[i];
 	}
-	qsort(keys, nids, sizeof(*keys), cmp_str);
+	sort_n(keys, nids, sizeof(*keys), cmp_str);
 	for (size_t i = 0; i < nids; i++)
 		if (nk == 0 || strcmp(keys[i], keys[nk - 1]) != 0)
 			keys[nk++] = keys[i];
@@ -895,7 +904,7 @@ timeline_slo_stretches(struct store *st, const struct slo_config *slo,
 
 		if (g->n == 0)
 			continue;
-		qsort(g->v, g->n, sizeof(*g->v), cmp_i64);
+		sort_n(g->v, g->n, sizeof(*g->v), cmp_i64);
 		v[n].key = xstrdup(keys[k]);
 		v[n].any = longest_encoded(g->v, g->n, to, &v[n].longest);
 		n++;
